@@ -1,0 +1,363 @@
+/**
+ * The gradient of every primitive, written once, with tensor ops, independent of any backend.
+ *
+ * The table's type lists every primitive name, so a primitive added to the contract without a rule
+ * here does not compile. `null` marks a primitive with no gradient (comparisons, indices, random
+ * draws); its outputs never require grad.
+ *
+ * Each rule receives the gradient of the output and returns one gradient per input (null where an
+ * input has none). Rules that use saved inputs or outputs get them through `ctx.input(i)` and
+ * `ctx.output()`, which fail loudly if an in-place op changed them after they were saved.
+ */
+import type { PrimitiveAttrs, PrimitiveName } from '../ops/primitives.js';
+import { fmt, shapesEqual } from '../shape.js';
+import { run } from '../tensor/dispatch.js';
+import { where } from '../tensor/elementwise.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export interface GradContext<K extends PrimitiveName> {
+  readonly attrs: PrimitiveAttrs[K];
+  /** Gradient with respect to the (first) output. */
+  readonly grad: Tensor;
+  /** A saved input, checked against in-place changes. */
+  input(i: number): Tensor;
+  /** The saved output, checked against in-place changes. */
+  output(): Tensor;
+  inputShape(i: number): readonly number[];
+  readonly numInputs: number;
+  /** Whether input i needs a gradient (skip work when it does not). */
+  needsGrad(i: number): boolean;
+}
+
+export type GradRule<K extends PrimitiveName> = (ctx: GradContext<K>) => (Tensor | null)[];
+
+/** Sums a broadcast gradient back down to the shape of the input it came from. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length ? run('sum', [g], { axes, keepdim: true }) : g;
+  if (summed.ndim - lead !== shape.length) throw new Error(`sumToShape: cannot reduce ${fmt(g.shape)} to ${fmt(shape)}`);
+  return summed.reshape([...shape]);
+}
+
+/** Broadcasts a reduced gradient back over the reduced axes. */
+function unreduce(g: Tensor, inShape: readonly number[], axes: readonly number[], keepdim: boolean): Tensor {
+  const kept = inShape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const shaped = keepdim ? g : g.reshape(kept);
+  return shaped.expand([...inShape]);
+}
+
+const zeroGrad = (ctx: GradContext<any>) => [run('full', [], { shape: [...ctx.inputShape(0)], dtype: ctx.grad.dtype, value: 0 }, ctx.grad.device)];
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+function minMaxGrad(ctx: GradContext<'maximum' | 'minimum'>, greater: boolean): (Tensor | null)[] {
+  const a = ctx.input(0);
+  const b = ctx.input(1);
+  const g = ctx.grad;
+  // Where the operands tie, each gets half the gradient, as in PyTorch.
+  const half = g.mul(0.5);
+  const wins = greater ? a.gt(b) : a.lt(b);
+  const loses = greater ? a.lt(b) : a.gt(b);
+  return [
+    ctx.needsGrad(0) ? sumToShape(where(wins, g, where(loses, 0, half)), ctx.inputShape(0)) : null,
+    ctx.needsGrad(1) ? sumToShape(where(loses, g, where(wins, 0, half)), ctx.inputShape(1)) : null,
+  ];
+}
+
+function amaxGrad(ctx: GradContext<'amax' | 'amin'>): (Tensor | null)[] {
+  const x = ctx.input(0);
+  const { axes, keepdim } = ctx.attrs;
+  const out = unreduce(ctx.output(), x.shape, axes, keepdim);
+  // Ties share the gradient evenly (torch.amax's rule).
+  const mask = x.eq(out).to(x.dtype);
+  const count = run('sum', [mask], { axes, keepdim: true });
+  return [unreduce(ctx.grad, x.shape, axes, keepdim).mul(mask).div(count)];
+}
+
+function prodGrad(ctx: GradContext<'prod'>): (Tensor | null)[] {
+  // d prod / d x_i = product of the other elements, computed without dividing by zero.
+  const x = ctx.input(0);
+  const { axes, keepdim } = ctx.attrs;
+  const isZero = x.eq(0);
+  const zeros = run('sum', [isZero.to('int32')], { axes, keepdim: true }).expand([...x.shape]);
+  const nonzeroProd = run('prod', [where(isZero, 1, x)], { axes, keepdim: true }).expand([...x.shape]);
+  const others = where(
+    isZero,
+    where(zeros.eq(1), nonzeroProd, 0),
+    where(zeros.eq(0), nonzeroProd.div(x), 0),
+  );
+  return [unreduce(ctx.grad, x.shape, axes, keepdim).mul(others)];
+}
+
+/** op(X) op(Y) as one bmm, where op transposes the last two axes when asked. */
+const mm = (x: Tensor, tx: boolean, y: Tensor, ty: boolean) => run('bmm', [x, y], { transA: tx, transB: ty });
+
+export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
+  neg: (ctx) => [ctx.grad.neg()],
+  abs: (ctx) => [ctx.grad.mul(ctx.input(0).sign())],
+  sign: zeroGrad,
+  floor: zeroGrad,
+  exp: (ctx) => [ctx.grad.mul(ctx.output())],
+  log: (ctx) => [ctx.grad.div(ctx.input(0))],
+  log1p: (ctx) => [ctx.grad.div(ctx.input(0).add(1))],
+  sqrt: (ctx) => [ctx.grad.div(ctx.output().mul(2))],
+  rsqrt: (ctx) => [ctx.grad.mul(ctx.output().pow(3)).mul(-0.5)],
+  sin: (ctx) => [ctx.grad.mul(ctx.input(0).cos())],
+  cos: (ctx) => [ctx.grad.mul(ctx.input(0).sin()).neg()],
+  tanh: (ctx) => {
+    const y = ctx.output();
+    return [ctx.grad.mul(y.mul(y).neg().add(1))];
+  },
+  sigmoid: (ctx) => {
+    const y = ctx.output();
+    return [ctx.grad.mul(y.mul(y.neg().add(1)))];
+  },
+  erf: (ctx) => {
+    const x = ctx.input(0);
+    return [ctx.grad.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI)))];
+  },
+  relu: (ctx) => [where(ctx.output().gt(0), ctx.grad, 0)],
+  gelu: (ctx) => {
+    // d/dx [x Phi(x)] = Phi(x) + x phi(x)
+    const x = ctx.input(0);
+    const cdf = x.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+    const pdf = x.mul(x).mul(-0.5).exp().mul(INV_SQRT_2PI);
+    return [ctx.grad.mul(cdf.add(x.mul(pdf)))];
+  },
+  geluTanh: (ctx) => {
+    const x = ctx.input(0);
+    const x2 = x.mul(x);
+    const t = x.add(x2.mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
+    const dInner = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
+    const d = t.add(1).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(dInner));
+    return [ctx.grad.mul(d)];
+  },
+  silu: (ctx) => {
+    const x = ctx.input(0);
+    const s = x.sigmoid();
+    return [ctx.grad.mul(s.mul(x.mul(s.neg().add(1)).add(1)))];
+  },
+  leakyRelu: (ctx) => [where(ctx.input(0).gt(0), ctx.grad, ctx.grad.mul(ctx.attrs.slope))],
+  elu: (ctx) => [where(ctx.input(0).gt(0), ctx.grad, ctx.grad.mul(ctx.output().add(ctx.attrs.alpha)))],
+  softplus: (ctx) => {
+    const bx = ctx.input(0).mul(ctx.attrs.beta);
+    return [where(bx.gt(ctx.attrs.threshold), ctx.grad, ctx.grad.mul(bx.sigmoid()))];
+  },
+  clamp: (ctx) => {
+    const x = ctx.input(0);
+    const { min, max } = ctx.attrs;
+    let pass = x.eq(x);
+    if (min !== null) pass = pass.logicalAnd(x.ge(min));
+    if (max !== null) pass = pass.logicalAnd(x.le(max));
+    return [where(pass, ctx.grad, 0)];
+  },
+  logicalNot: null,
+  cast: (ctx) => [ctx.input(0).dtype === 'float32' || ctx.input(0).dtype === 'float64' ? ctx.grad.to(ctx.input(0).dtype) : null],
+
+  add: (ctx) => [
+    ctx.needsGrad(0) ? sumToShape(ctx.grad, ctx.inputShape(0)) : null,
+    ctx.needsGrad(1) ? sumToShape(ctx.grad, ctx.inputShape(1)) : null,
+  ],
+  sub: (ctx) => [
+    ctx.needsGrad(0) ? sumToShape(ctx.grad, ctx.inputShape(0)) : null,
+    ctx.needsGrad(1) ? sumToShape(ctx.grad.neg(), ctx.inputShape(1)) : null,
+  ],
+  mul: (ctx) => [
+    ctx.needsGrad(0) ? sumToShape(ctx.grad.mul(ctx.input(1)), ctx.inputShape(0)) : null,
+    ctx.needsGrad(1) ? sumToShape(ctx.grad.mul(ctx.input(0)), ctx.inputShape(1)) : null,
+  ],
+  div: (ctx) => {
+    const b = ctx.input(1);
+    return [
+      ctx.needsGrad(0) ? sumToShape(ctx.grad.div(b), ctx.inputShape(0)) : null,
+      ctx.needsGrad(1) ? sumToShape(ctx.grad.mul(ctx.input(0)).div(b.mul(b)).neg(), ctx.inputShape(1)) : null,
+    ];
+  },
+  pow: (ctx) => {
+    const a = ctx.input(0);
+    const b = ctx.input(1);
+    // As in PyTorch: an exponent of 0 gives no gradient to the base, and a base of 0 with a
+    // non-negative exponent gives none to the exponent (instead of 0 * log 0 = NaN).
+    return [
+      ctx.needsGrad(0) ? sumToShape(where(b.eq(0), 0, ctx.grad.mul(b).mul(a.pow(b.sub(1)))), ctx.inputShape(0)) : null,
+      ctx.needsGrad(1)
+        ? sumToShape(where(a.eq(0).logicalAnd(b.ge(0)), 0, ctx.grad.mul(ctx.output()).mul(a.log())), ctx.inputShape(1))
+        : null,
+    ];
+  },
+  maximum: (ctx) => minMaxGrad(ctx, true),
+  minimum: (ctx) => minMaxGrad(ctx, false),
+  eq: null,
+  ne: null,
+  lt: null,
+  le: null,
+  gt: null,
+  ge: null,
+  logicalAnd: null,
+  logicalOr: null,
+  logicalXor: null,
+  where: (ctx) => {
+    const c = ctx.input(0);
+    return [
+      null,
+      ctx.needsGrad(1) ? sumToShape(where(c, ctx.grad, 0), ctx.inputShape(1)) : null,
+      ctx.needsGrad(2) ? sumToShape(where(c, 0, ctx.grad), ctx.inputShape(2)) : null,
+    ];
+  },
+
+  sum: (ctx) => [unreduce(ctx.grad, ctx.inputShape(0), ctx.attrs.axes, ctx.attrs.keepdim)],
+  prod: prodGrad,
+  amax: amaxGrad,
+  amin: amaxGrad,
+  argmax: null,
+  argmin: null,
+  cumsum: (ctx) => {
+    const axis = ctx.attrs.axis;
+    if (ctx.grad.ndim === 0) return [ctx.grad];
+    return [ctx.grad.flip(axis).cumsum(axis).flip(axis)];
+  },
+
+  bmm: (ctx) => {
+    const { transA, transB } = ctx.attrs;
+    const a = ctx.input(0);
+    const b = ctx.input(1);
+    const g = ctx.grad;
+    // C = op(A) op(B): dop(A) = G op(B)^T and dop(B) = op(A)^T G, transposed back where stored transposed.
+    return [
+      ctx.needsGrad(0) ? (transA ? mm(b, transB, g, true) : mm(g, false, b, !transB)) : null,
+      ctx.needsGrad(1) ? (transB ? mm(g, true, a, transA) : mm(a, !transA, g, false)) : null,
+    ];
+  },
+
+  reshape: (ctx) => [ctx.grad.reshape([...ctx.inputShape(0)])],
+  permute: (ctx) => {
+    const inverse = new Array<number>(ctx.attrs.perm.length);
+    ctx.attrs.perm.forEach((p, i) => (inverse[p] = i));
+    return [run('permute', [ctx.grad], { perm: inverse })];
+  },
+  expand: (ctx) => [sumToShape(ctx.grad, ctx.inputShape(0))],
+  slice: (ctx) => [
+    run('sliceScatter', [ctx.grad], { starts: ctx.attrs.starts, steps: ctx.attrs.steps, inputShape: [...ctx.inputShape(0)] }),
+  ],
+  sliceScatter: (ctx) => [
+    run('slice', [ctx.grad], { starts: ctx.attrs.starts, steps: ctx.attrs.steps, shape: [...ctx.inputShape(0)] }),
+  ],
+  cat: (ctx) => {
+    const axis = ctx.attrs.axis;
+    const out: (Tensor | null)[] = [];
+    let at = 0;
+    for (let i = 0; i < ctx.numInputs; i++) {
+      const len = ctx.inputShape(i)[axis]!;
+      out.push(ctx.needsGrad(i) ? ctx.grad.narrow(axis, at, len) : null);
+      at += len;
+    }
+    return out;
+  },
+  flip: (ctx) => [run('flip', [ctx.grad], { axes: ctx.attrs.axes })],
+
+  gather: (ctx) => {
+    const zeros = run('full', [], { shape: [...ctx.inputShape(0)], dtype: ctx.grad.dtype, value: 0 }, ctx.grad.device);
+    return [run('scatterAdd', [zeros, ctx.input(1), ctx.grad], { axis: ctx.attrs.axis }), null];
+  },
+  scatter: (ctx) => {
+    const index = ctx.input(1);
+    const axis = ctx.attrs.axis;
+    const zeros = run('full', [], { shape: [...index.shape], dtype: ctx.grad.dtype, value: 0 }, ctx.grad.device);
+    return [
+      ctx.needsGrad(0) ? run('scatter', [ctx.grad, index, zeros], { axis }) : null,
+      null,
+      ctx.needsGrad(2) ? padTo(run('gather', [ctx.grad, index], { axis }), ctx.inputShape(2)) : null,
+    ];
+  },
+  scatterAdd: (ctx) => {
+    const index = ctx.input(1);
+    return [
+      ctx.needsGrad(0) ? ctx.grad : null,
+      null,
+      ctx.needsGrad(2) ? padTo(run('gather', [ctx.grad, index], { axis: ctx.attrs.axis }), ctx.inputShape(2)) : null,
+    ];
+  },
+  indexSelect: (ctx) => {
+    const zeros = run('full', [], { shape: [...ctx.inputShape(0)], dtype: ctx.grad.dtype, value: 0 }, ctx.grad.device);
+    return [run('indexAdd', [zeros, ctx.input(1), ctx.grad], { axis: ctx.attrs.axis }), null];
+  },
+  indexAdd: (ctx) => [
+    ctx.needsGrad(0) ? ctx.grad : null,
+    null,
+    ctx.needsGrad(2) ? run('indexSelect', [ctx.grad, ctx.input(1)], { axis: ctx.attrs.axis }) : null,
+  ],
+  argsort: null,
+
+  softmax: (ctx) => {
+    const y = ctx.output();
+    const axis = ctx.attrs.axis;
+    const dot = run('sum', [ctx.grad.mul(y)], { axes: [axis], keepdim: true });
+    return [y.mul(ctx.grad.sub(dot))];
+  },
+  logSoftmax: (ctx) => {
+    const y = ctx.output();
+    const axis = ctx.attrs.axis;
+    const total = run('sum', [ctx.grad], { axes: [axis], keepdim: true });
+    return [ctx.grad.sub(y.exp().mul(total))];
+  },
+  conv2d: (ctx) => {
+    const { stride, padding, dilation, groups } = ctx.attrs;
+    const conv = { stride, padding, dilation, groups };
+    return [
+      ctx.needsGrad(0)
+        ? run('conv2dBackwardInput', [ctx.grad, ctx.input(1)], { ...conv, inputShape: [...ctx.inputShape(0)] })
+        : null,
+      ctx.needsGrad(1)
+        ? run('conv2dBackwardWeight', [ctx.input(0), ctx.grad], { ...conv, weightShape: [...ctx.inputShape(1)] })
+        : null,
+    ];
+  },
+  // conv2dBackwardInput(gy, w) is linear in each argument: <BI(gy, w), z> = <gy, conv2d(z, w)>.
+  conv2dBackwardInput: (ctx) => {
+    const { stride, padding, dilation, groups } = ctx.attrs;
+    const conv = { stride, padding, dilation, groups };
+    return [
+      ctx.needsGrad(0) ? run('conv2d', [ctx.grad, ctx.input(1)], conv) : null,
+      ctx.needsGrad(1)
+        ? run('conv2dBackwardWeight', [ctx.grad, ctx.input(0)], { ...conv, weightShape: [...ctx.inputShape(1)] })
+        : null,
+    ];
+  },
+  // <BW(x, gy), z> = <gy, conv2d(x, z)>.
+  conv2dBackwardWeight: (ctx) => {
+    const { stride, padding, dilation, groups } = ctx.attrs;
+    const conv = { stride, padding, dilation, groups };
+    return [
+      ctx.needsGrad(0)
+        ? run('conv2dBackwardInput', [ctx.input(1), ctx.grad], { ...conv, inputShape: [...ctx.inputShape(0)] })
+        : null,
+      ctx.needsGrad(1) ? run('conv2d', [ctx.input(0), ctx.grad], conv) : null,
+    ];
+  },
+  maxPool2dIndices: null,
+  avgPool2d: (ctx) => [run('avgPool2dBackward', [ctx.grad], { ...ctx.attrs, inputShape: [...ctx.inputShape(0)] })],
+  avgPool2dBackward: (ctx) => {
+    const { inputShape: _ignored, ...pool } = ctx.attrs;
+    return [run('avgPool2d', [ctx.grad], pool)];
+  },
+  adaptiveAvgPool2d: (ctx) => [run('adaptiveAvgPool2dBackward', [ctx.grad], { inputShape: [...ctx.inputShape(0)] })],
+  adaptiveAvgPool2dBackward: (ctx) => {
+    const s = ctx.inputShape(0);
+    return [run('adaptiveAvgPool2d', [ctx.grad], { outputSize: [s[2]!, s[3]!] })];
+  },
+  full: null,
+  randomUniform: null,
+  randomNormal: null,
+};
+
+/** Zero-pads a gathered gradient up to the shape of the src it belongs to (src may be larger than index). */
+function padTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  return run('sliceScatter', [g], { starts: shape.map(() => 0), steps: shape.map(() => 1), inputShape: [...shape] });
+}

@@ -1,0 +1,112 @@
+/**
+ * Elementwise kernels: unary maps, broadcasting binary maps, where, cast.
+ */
+import type { PrimitiveAttrs, Spec } from '../../ops/primitives.js';
+import { broadcastIndex } from './broadcast.js';
+import { erf, gelu, geluTanh, sigmoid } from './math.js';
+import { type RefInput, type RefStorage, alloc, castValue } from './storage.js';
+
+type Unary = (x: number) => number;
+
+function mapUnary(f: Unary) {
+  return (inputs: readonly RefInput[], _attrs: unknown, outs: readonly Spec[]): RefStorage[] => {
+    const x = inputs[0]!.storage.data;
+    const out = alloc(outs[0]!.dtype, x.length);
+    const o = out.data;
+    for (let i = 0; i < x.length; i++) o[i] = f(x[i]!);
+    return [out];
+  };
+}
+
+function mapBinary(f: (a: number, b: number) => number) {
+  return (inputs: readonly RefInput[], _attrs: unknown, outs: readonly Spec[]): RefStorage[] => {
+    const [a, b] = inputs as [RefInput, RefInput];
+    const spec = outs[0]!;
+    const ia = broadcastIndex(spec.shape, a.shape);
+    const ib = broadcastIndex(spec.shape, b.shape);
+    const ad = a.storage.data;
+    const bd = b.storage.data;
+    const out = alloc(spec.dtype, ia ? ia.length : ib ? ib.length : ad.length);
+    const o = out.data;
+    const n = o.length;
+    if (!ia && !ib) for (let i = 0; i < n; i++) o[i] = f(ad[i]!, bd[i]!);
+    else if (!ia) for (let i = 0; i < n; i++) o[i] = f(ad[i]!, bd[ib![i]!]!);
+    else if (!ib) for (let i = 0; i < n; i++) o[i] = f(ad[ia[i]!]!, bd[i]!);
+    else for (let i = 0; i < n; i++) o[i] = f(ad[ia[i]!]!, bd[ib[i]!]!);
+    return [out];
+  };
+}
+
+export const elementwiseKernels = {
+  neg: mapUnary((x) => -x),
+  abs: mapUnary(Math.abs),
+  sign: mapUnary((x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN)),
+  exp: mapUnary(Math.exp),
+  log: mapUnary(Math.log),
+  log1p: mapUnary(Math.log1p),
+  sqrt: mapUnary(Math.sqrt),
+  rsqrt: mapUnary((x) => 1 / Math.sqrt(x)),
+  sin: mapUnary(Math.sin),
+  cos: mapUnary(Math.cos),
+  tanh: mapUnary(Math.tanh),
+  sigmoid: mapUnary(sigmoid),
+  erf: mapUnary(erf),
+  relu: mapUnary((x) => (x > 0 ? x : x === x ? 0 : x)),
+  gelu: mapUnary(gelu),
+  geluTanh: mapUnary(geluTanh),
+  silu: mapUnary((x) => x * sigmoid(x)),
+  floor: mapUnary(Math.floor),
+  logicalNot: mapUnary((x) => (x === 0 ? 1 : 0)),
+  leakyRelu: (inputs: readonly RefInput[], a: PrimitiveAttrs['leakyRelu'], outs: readonly Spec[]) =>
+    mapUnary((x) => (x > 0 ? x : a.slope * x))(inputs, a, outs),
+  elu: (inputs: readonly RefInput[], a: PrimitiveAttrs['elu'], outs: readonly Spec[]) =>
+    mapUnary((x) => (x > 0 ? x : a.alpha * Math.expm1(x)))(inputs, a, outs),
+  softplus: (inputs: readonly RefInput[], a: PrimitiveAttrs['softplus'], outs: readonly Spec[]) =>
+    mapUnary((x) => (x * a.beta > a.threshold ? x : Math.log1p(Math.exp(a.beta * x)) / a.beta))(inputs, a, outs),
+  clamp: (inputs: readonly RefInput[], a: PrimitiveAttrs['clamp'], outs: readonly Spec[]) =>
+    mapUnary((x) => {
+      if (x !== x) return x;
+      let y = x;
+      if (a.min !== null && y < a.min) y = a.min;
+      if (a.max !== null && y > a.max) y = a.max;
+      return y;
+    })(inputs, a, outs),
+  cast: (inputs: readonly RefInput[], a: PrimitiveAttrs['cast'], outs: readonly Spec[]) =>
+    mapUnary((x) => castValue(x, a.dtype))(inputs, a, outs),
+
+  add: mapBinary((a, b) => a + b),
+  sub: mapBinary((a, b) => a - b),
+  mul: mapBinary((a, b) => a * b),
+  div: mapBinary((a, b) => a / b),
+  pow: mapBinary(Math.pow),
+  // NaN propagates, as in torch.maximum/minimum.
+  maximum: mapBinary((a, b) => (a !== a || b !== b ? NaN : a > b ? a : b)),
+  minimum: mapBinary((a, b) => (a !== a || b !== b ? NaN : a < b ? a : b)),
+  eq: mapBinary((a, b) => (a === b ? 1 : 0)),
+  ne: mapBinary((a, b) => (a !== b ? 1 : 0)),
+  lt: mapBinary((a, b) => (a < b ? 1 : 0)),
+  le: mapBinary((a, b) => (a <= b ? 1 : 0)),
+  gt: mapBinary((a, b) => (a > b ? 1 : 0)),
+  ge: mapBinary((a, b) => (a >= b ? 1 : 0)),
+  logicalAnd: mapBinary((a, b) => (a !== 0 && b !== 0 ? 1 : 0)),
+  logicalOr: mapBinary((a, b) => (a !== 0 || b !== 0 ? 1 : 0)),
+  logicalXor: mapBinary((a, b) => ((a !== 0) !== (b !== 0) ? 1 : 0)),
+
+  where(inputs: readonly RefInput[], _a: unknown, outs: readonly Spec[]): RefStorage[] {
+    const [c, a, b] = inputs as [RefInput, RefInput, RefInput];
+    const spec = outs[0]!;
+    const n = spec.shape.reduce((p, d) => p * d, 1);
+    const ic = broadcastIndex(spec.shape, c.shape);
+    const ia = broadcastIndex(spec.shape, a.shape);
+    const ib = broadcastIndex(spec.shape, b.shape);
+    const cd = c.storage.data;
+    const ad = a.storage.data;
+    const bd = b.storage.data;
+    const out = alloc(spec.dtype, n);
+    const o = out.data;
+    for (let i = 0; i < n; i++) {
+      o[i] = cd[ic ? ic[i]! : i] ? ad[ia ? ia[i]! : i]! : bd[ib ? ib[i]! : i]!;
+    }
+    return [out];
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * The reference backend: every primitive as plain TypeScript loops over typed arrays, in float32
+ * and float64. It is the definition every other backend is tested against.
+ */
+import type { DType } from '../../dtype.js';
+import type { PrimitiveAttrs, Spec } from '../../ops/primitives.js';
+import { fillNormal, fillUniform } from '../philox.js';
+import type { Backend, HostArray } from '../types.js';
+import { elementwiseKernels } from './elementwise.js';
+import { movementKernels } from './movement.js';
+import { nnKernels } from './nn.js';
+import { reduceKernels } from './reduce.js';
+import { type RefInput, type RefStorage, alloc, allocArray, castValue, wrap } from './storage.js';
+
+export type { RefStorage } from './storage.js';
+
+export const referenceBackend: Backend<RefStorage> = {
+  name: 'reference',
+  describe: () => 'plain TypeScript loops (the reference implementation), one thread',
+  fromValues(values: ArrayLike<number>, dtype: DType): RefStorage {
+    const data = allocArray(dtype, values.length);
+    for (let i = 0; i < values.length; i++) data[i] = castValue(Number(values[i]), dtype);
+    return wrap(data, dtype);
+  },
+  read(storage: RefStorage): HostArray {
+    return storage.data.slice();
+  },
+  copyInto(dst: RefStorage, src: RefStorage): void {
+    dst.data.set(src.data);
+  },
+  kernels: {
+    ...elementwiseKernels,
+    ...reduceKernels,
+    ...movementKernels,
+    ...nnKernels,
+    full(_inputs: readonly RefInput[], a: PrimitiveAttrs['full'], outs: readonly Spec[]): RefStorage[] {
+      const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
+      out.data.fill(castValue(a.value, a.dtype));
+      return [out];
+    },
+    randomUniform(_inputs: readonly RefInput[], a: PrimitiveAttrs['randomUniform'], outs: readonly Spec[]) {
+      const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
+      fillUniform(out.data, a.dtype, a.key, a.counter);
+      return [out];
+    },
+    randomNormal(_inputs: readonly RefInput[], a: PrimitiveAttrs['randomNormal'], outs: readonly Spec[]) {
+      const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
+      fillNormal(out.data, a.dtype, a.key, a.counter);
+      return [out];
+    },
+  },
+};

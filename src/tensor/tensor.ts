@@ -1,0 +1,570 @@
+/**
+ * The Tensor: a shape, a dtype, a device and a handle to the backend's storage, plus what
+ * autograd needs (requiresGrad, grad, the node that made it).
+ *
+ * Storage is contiguous. Views (reshape, view, flatten, squeeze, unsqueeze, detach) share the
+ * storage and its version counter; every other op makes new storage.
+ */
+import { type DType, isFloating } from '../dtype.js';
+import type { PrimitiveName, Spec } from '../ops/primitives.js';
+import { getBackend } from '../backend/registry.js';
+import type { HostArray, Storage } from '../backend/types.js';
+import { numel, type Shape } from '../shape.js';
+import { isGradEnabled, noGrad } from '../autograd/mode.js';
+import * as ew from './elementwise.js';
+import * as red from './reduction.js';
+import * as sh from './shape-ops.js';
+import * as ix from './indexing.js';
+import { matmul } from './linalg.js';
+import { formatTensor } from './print.js';
+import { backward, type BackwardOptions } from '../autograd/backward.js';
+import { fillNormalInPlace, fillUniformInPlace } from '../random/generator.js';
+import type { Generator } from '../random/generator.js';
+
+/** Nested arrays of numbers or booleans, as `toArray()` returns and `tensor()` takes. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** Shared by a tensor and its views; bumped by every in-place op. */
+export interface Version {
+  value: number;
+}
+
+/** One recorded primitive application: the graph edge autograd walks backward. */
+export class Node {
+  inputs: readonly Tensor[] | null;
+  outputs: readonly Tensor[] | null;
+  readonly inputVersions: number[];
+  readonly outputVersions: number[];
+  readonly inputSpecs: Spec[];
+  constructor(
+    readonly op: PrimitiveName,
+    readonly attrs: unknown,
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
+  ) {
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.inputVersions = inputs.map((t) => t._version.value);
+    this.outputVersions = outputs.map((t) => t._version.value);
+    this.inputSpecs = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+  }
+}
+
+export type Scalar = number;
+export type TensorOrScalar = Tensor | number;
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: string;
+  /** @internal the backend's storage; only backends look inside. */
+  _storage: Storage;
+  /** @internal shared with views; counts in-place writes. */
+  readonly _version: Version;
+  /** Accumulated gradient after `backward()`, for leaves (and tensors that called retainGrad). */
+  grad: Tensor | null = null;
+  private _requiresGrad = false;
+  private _gradFn: Node | null = null;
+  /** @internal which output of `gradFn` this tensor is. */
+  _outputIndex = 0;
+  /** @internal */
+  _retainsGrad = false;
+
+  /** @internal tensors are made by ops and creation functions, not by `new`. */
+  constructor(storage: Storage, shape: Shape, dtype: DType, device: string, version?: Version) {
+    this._storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.device = device;
+    this._version = version ?? { value: 0 };
+  }
+
+  // ---- what it is ----
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return numel(this.shape);
+  }
+  /** The whole shape, or the size of one dimension (negative counts from the end). */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return [...this.shape];
+    return this.shape[sh.axis('size', dim, this.ndim)]!;
+  }
+
+  // ---- autograd ----
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  set requiresGrad(value: boolean) {
+    if (value && !isFloating(this.dtype)) {
+      throw new Error(`requiresGrad: only floating-point tensors can require gradients, got ${this.dtype}`);
+    }
+    if (!value && this._gradFn) {
+      throw new Error('requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach() instead');
+    }
+    this._requiresGrad = value;
+  }
+  /** Sets requiresGrad and returns this tensor (torch.Tensor.requires_grad_). */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+  /** The node that produced this tensor, or null for a leaf. */
+  get gradFn(): Node | null {
+    return this._gradFn;
+  }
+  get isLeaf(): boolean {
+    return this._gradFn === null;
+  }
+  /** @internal */
+  _setGradFn(node: Node, index: number): void {
+    this._gradFn = node;
+    this._outputIndex = index;
+    this._requiresGrad = true;
+  }
+  /** Keep `.grad` on this non-leaf tensor after backward. */
+  retainGrad(): this {
+    if (!this._requiresGrad) throw new Error('retainGrad: the tensor does not require gradients');
+    this._retainsGrad = true;
+    return this;
+  }
+  /**
+   * Computes the gradient of this tensor with respect to every leaf that requires gradients,
+   * and adds it to their `.grad`. A non-scalar needs `gradient`, the vector of the
+   * vector-Jacobian product.
+   */
+  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    backward([this], gradient ? [gradient] : undefined, options);
+  }
+  /** A tensor sharing this one's storage, cut off from the graph. */
+  detach(): Tensor {
+    return new Tensor(this._storage, this.shape, this.dtype, this.device, this._version);
+  }
+  /** A copy with its own storage; gradients flow through it. */
+  clone(): Tensor {
+    return ew.cast(this, this.dtype, true);
+  }
+  contiguous(): Tensor {
+    return this;
+  }
+
+  // ---- reading values ----
+
+  /** The values as a typed array copy (CPU backends only; synchronous). */
+  dataSync(): HostArray {
+    return getBackend(this.device).read(this._storage);
+  }
+  /** The values as a typed array copy, on any backend. */
+  async data(): Promise<HostArray> {
+    return this.dataSync();
+  }
+  /** The value of a one-element tensor as a number (bool: 0 or 1). */
+  item(): number {
+    if (this.numel() !== 1) {
+      throw new Error(`item: only a one-element tensor can be converted to a number, got shape [${this.shape.join(', ')}]`);
+    }
+    return this.dataSync()[0]!;
+  }
+  /** The values as nested arrays (bool tensors give booleans). */
+  toArray(): NestedArray {
+    const flat = Array.from(this.dataSync(), (v) => (this.dtype === 'bool' ? v !== 0 : v));
+    if (this.ndim === 0) return flat[0]!;
+    const build = (d: number, off: number): NestedArray[] => {
+      const n = this.shape[d]!;
+      const stride = numel(this.shape.slice(d + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) out.push(d === this.ndim - 1 ? flat[off + i]! : build(d + 1, off + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+
+  // ---- dtype and device ----
+
+  /** Converts to a dtype or moves to a device (a copy only when something changes). */
+  to(target: DType | string): Tensor {
+    if (target === 'float32' || target === 'float64' || target === 'int32' || target === 'bool') {
+      return target === this.dtype ? this : ew.cast(this, target);
+    }
+    if (target === this.device) return this;
+    const backend = getBackend(target);
+    const moved = new Tensor(backend.fromValues(this.dataSync(), this.dtype), this.shape, this.dtype, target);
+    moved.requiresGrad = this.requiresGrad && this.isLeaf;
+    return moved;
+  }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  double(): Tensor {
+    return this.to('float64');
+  }
+  int(): Tensor {
+    return this.to('int32');
+  }
+  bool(): Tensor {
+    return this.to('bool');
+  }
+
+  // ---- elementwise ----
+
+  add(other: TensorOrScalar, alpha = 1): Tensor {
+    return ew.add(this, alpha === 1 ? other : ew.mul(ew.asTensor(other, this), alpha));
+  }
+  sub(other: TensorOrScalar, alpha = 1): Tensor {
+    return ew.sub(this, alpha === 1 ? other : ew.mul(ew.asTensor(other, this), alpha));
+  }
+  mul(other: TensorOrScalar): Tensor {
+    return ew.mul(this, other);
+  }
+  div(other: TensorOrScalar): Tensor {
+    return ew.div(this, other);
+  }
+  pow(exponent: TensorOrScalar): Tensor {
+    return ew.pow(this, exponent);
+  }
+  maximum(other: TensorOrScalar): Tensor {
+    return ew.maximum(this, other);
+  }
+  minimum(other: TensorOrScalar): Tensor {
+    return ew.minimum(this, other);
+  }
+  neg(): Tensor {
+    return ew.unary('neg', this);
+  }
+  abs(): Tensor {
+    return ew.unary('abs', this);
+  }
+  sign(): Tensor {
+    return ew.unary('sign', this);
+  }
+  floor(): Tensor {
+    return ew.unary('floor', this);
+  }
+  exp(): Tensor {
+    return ew.unaryFloat('exp', this);
+  }
+  log(): Tensor {
+    return ew.unaryFloat('log', this);
+  }
+  log1p(): Tensor {
+    return ew.unaryFloat('log1p', this);
+  }
+  sqrt(): Tensor {
+    return ew.unaryFloat('sqrt', this);
+  }
+  rsqrt(): Tensor {
+    return ew.unaryFloat('rsqrt', this);
+  }
+  sin(): Tensor {
+    return ew.unaryFloat('sin', this);
+  }
+  cos(): Tensor {
+    return ew.unaryFloat('cos', this);
+  }
+  tanh(): Tensor {
+    return ew.unaryFloat('tanh', this);
+  }
+  sigmoid(): Tensor {
+    return ew.unaryFloat('sigmoid', this);
+  }
+  erf(): Tensor {
+    return ew.unaryFloat('erf', this);
+  }
+  square(): Tensor {
+    return ew.mul(this, this);
+  }
+  reciprocal(): Tensor {
+    return ew.div(1, this);
+  }
+  relu(): Tensor {
+    return ew.unary('relu', this);
+  }
+  leakyRelu(negativeSlope = 0.01): Tensor {
+    return ew.unaryFloat('leakyRelu', this, { slope: negativeSlope });
+  }
+  elu(alpha = 1): Tensor {
+    return ew.unaryFloat('elu', this, { alpha });
+  }
+  /** GELU; `approximate: 'tanh'` uses the tanh form of Hendrycks & Gimpel. */
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
+    return ew.unaryFloat(approximate === 'tanh' ? 'geluTanh' : 'gelu', this);
+  }
+  silu(): Tensor {
+    return ew.unaryFloat('silu', this);
+  }
+  softplus(beta = 1, threshold = 20): Tensor {
+    return ew.unaryFloat('softplus', this, { beta, threshold });
+  }
+  clamp(min: number | null = null, max: number | null = null): Tensor {
+    return ew.clamp(this, min, max);
+  }
+  eq(other: TensorOrScalar): Tensor {
+    return ew.compare('eq', this, other);
+  }
+  ne(other: TensorOrScalar): Tensor {
+    return ew.compare('ne', this, other);
+  }
+  lt(other: TensorOrScalar): Tensor {
+    return ew.compare('lt', this, other);
+  }
+  le(other: TensorOrScalar): Tensor {
+    return ew.compare('le', this, other);
+  }
+  gt(other: TensorOrScalar): Tensor {
+    return ew.compare('gt', this, other);
+  }
+  ge(other: TensorOrScalar): Tensor {
+    return ew.compare('ge', this, other);
+  }
+  logicalAnd(other: TensorOrScalar): Tensor {
+    return ew.logical('logicalAnd', this, other);
+  }
+  logicalOr(other: TensorOrScalar): Tensor {
+    return ew.logical('logicalOr', this, other);
+  }
+  logicalXor(other: TensorOrScalar): Tensor {
+    return ew.logical('logicalXor', this, other);
+  }
+  logicalNot(): Tensor {
+    return ew.logicalNot(this);
+  }
+  /** Elements of this tensor where `condition` holds, of `other` elsewhere (torch.Tensor.where). */
+  where(condition: Tensor, other: TensorOrScalar): Tensor {
+    return ew.where(condition, this, other);
+  }
+  maskedFill(mask: Tensor, value: number): Tensor {
+    return ew.maskedFill(this, mask, value);
+  }
+
+  // ---- reductions ----
+
+  sum(dim?: number | number[], keepdim = false): Tensor {
+    return red.sum(this, dim, keepdim);
+  }
+  mean(dim?: number | number[], keepdim = false): Tensor {
+    return red.mean(this, dim, keepdim);
+  }
+  /** Variance with Bessel's correction by default (`correction = 1`), as torch.var. */
+  var(dim?: number | number[], options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return red.variance(this, dim, options.correction ?? 1, options.keepdim ?? false);
+  }
+  std(dim?: number | number[], options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+    return red.variance(this, dim, options.correction ?? 1, options.keepdim ?? false).sqrt();
+  }
+  prod(dim?: number | number[], keepdim = false): Tensor {
+    return red.prod(this, dim, keepdim);
+  }
+  amax(dim?: number | number[], keepdim = false): Tensor {
+    return red.amax(this, dim, keepdim);
+  }
+  amin(dim?: number | number[], keepdim = false): Tensor {
+    return red.amin(this, dim, keepdim);
+  }
+  /** The largest element; with `dim`, the values and indices along it (torch.max). */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? red.amax(this, undefined, false) : red.maxDim(this, dim, keepdim, 'max');
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? red.amin(this, undefined, false) : red.maxDim(this, dim, keepdim, 'min');
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return red.argReduce('argmax', this, dim, keepdim);
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return red.argReduce('argmin', this, dim, keepdim);
+  }
+  logsumexp(dim: number | number[], keepdim = false): Tensor {
+    return red.logsumexp(this, dim, keepdim);
+  }
+  /** The p-norm over `dim` (all elements by default); p = 2 unless given. */
+  norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
+    return red.norm(this, p, dim, keepdim);
+  }
+  cumsum(dim: number): Tensor {
+    return red.cumsum(this, dim);
+  }
+  all(dim?: number | number[], keepdim = false): Tensor {
+    return red.all(this, dim, keepdim);
+  }
+  any(dim?: number | number[], keepdim = false): Tensor {
+    return red.any(this, dim, keepdim);
+  }
+
+  // ---- linear algebra ----
+
+  matmul(other: Tensor): Tensor {
+    return matmul(this, other);
+  }
+
+  // ---- shape ----
+
+  reshape(...shape: number[] | [number[]]): Tensor {
+    return sh.reshape(this, sh.shapeArg(shape));
+  }
+  view(...shape: number[] | [number[]]): Tensor {
+    return sh.reshape(this, sh.shapeArg(shape), 'view');
+  }
+  permute(...dims: number[] | [number[]]): Tensor {
+    return sh.permute(this, sh.shapeArg(dims));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return sh.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a matrix (rank 2 or less). */
+  t(): Tensor {
+    if (this.ndim > 2) throw new Error(`t: expects a tensor with at most 2 dimensions, got ${this.ndim}`);
+    return this.ndim < 2 ? this : sh.transpose(this, 0, 1);
+  }
+  /** The last two dimensions swapped (torch.Tensor.mT). */
+  get mT(): Tensor {
+    return sh.transpose(this, -2, -1);
+  }
+  expand(...shape: number[] | [number[]]): Tensor {
+    return sh.expand(this, sh.shapeArg(shape));
+  }
+  expandAs(other: Tensor): Tensor {
+    return sh.expand(this, [...other.shape]);
+  }
+  squeeze(dim?: number | number[]): Tensor {
+    return sh.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return sh.unsqueeze(this, dim);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return sh.flatten(this, startDim, endDim);
+  }
+  unflatten(dim: number, sizes: number[]): Tensor {
+    return sh.unflatten(this, dim, sizes);
+  }
+  /** Splits into pieces of `splitSize` (or of the given sizes) along `dim`. */
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    return sh.split(this, splitSize, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return sh.chunk(this, chunks, dim);
+  }
+  /**
+   * Basic indexing, one entry per leading dimension: a number selects (and drops the dimension),
+   * null keeps it whole, `[start, end, step]` slices it (any part may be null; negatives count from
+   * the end). `x.slice(null, [1, null, 2])` is PyTorch's `x[:, 1::2]`.
+   */
+  slice(...index: sh.SliceSpec[]): Tensor {
+    return sh.slice(this, index);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return sh.narrow(this, dim, start, length);
+  }
+  select(dim: number, index: number): Tensor {
+    return sh.select(this, dim, index);
+  }
+  flip(dims: number | number[]): Tensor {
+    return sh.flip(this, dims);
+  }
+  repeat(...repeats: number[] | [number[]]): Tensor {
+    return sh.repeat(this, sh.shapeArg(repeats));
+  }
+  tril(diagonal = 0): Tensor {
+    return sh.triangle(this, diagonal, false);
+  }
+  triu(diagonal = 0): Tensor {
+    return sh.triangle(this, diagonal, true);
+  }
+
+  // ---- indexing ----
+
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return ix.indexSelect(this, dim, index);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return ix.gather(this, dim, index);
+  }
+  scatter(dim: number, index: Tensor, src: TensorOrScalar): Tensor {
+    return ix.scatter(this, dim, index, src, false);
+  }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return ix.scatter(this, dim, index, src, true);
+  }
+  /** Sorts along `dim` (the last by default); ties keep their order. */
+  sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
+    return ix.sort(this, dim, descending);
+  }
+  argsort(dim = -1, descending = false): Tensor {
+    return ix.argsort(this, dim, descending);
+  }
+  topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
+    return ix.topk(this, k, dim, largest, sorted);
+  }
+
+  // ---- in place: each bumps the version, so autograd can tell saved tensors were changed ----
+
+  /** @internal writes `value`'s data into this tensor's storage. */
+  _assign(value: Tensor, op: string): this {
+    if (isGradEnabled() && this.requiresGrad) {
+      throw new Error(
+        `${op}: in-place operation on a tensor that requires grad; ` +
+          'wrap parameter updates in noGrad(), or use the out-of-place form',
+      );
+    }
+    const v = value.dtype === this.dtype ? value : noGrad(() => ew.cast(value, this.dtype));
+    const full = v.shape.length === this.shape.length && v.shape.every((d, i) => d === this.shape[i])
+      ? v
+      : noGrad(() => sh.expand(v, [...this.shape]));
+    if (full.shape.length !== this.shape.length || full.shape.some((d, i) => d !== this.shape[i])) {
+      throw new Error(`${op}: cannot write a tensor of shape [${v.shape.join(', ')}] into [${this.shape.join(', ')}]`);
+    }
+    getBackend(this.device).copyInto(this._storage, full._storage);
+    this._version.value++;
+    return this;
+  }
+  add_(other: TensorOrScalar, alpha = 1): this {
+    return this._assign(noGrad(() => this.add(other, alpha)), 'add_');
+  }
+  sub_(other: TensorOrScalar, alpha = 1): this {
+    return this._assign(noGrad(() => this.sub(other, alpha)), 'sub_');
+  }
+  mul_(other: TensorOrScalar): this {
+    return this._assign(noGrad(() => this.mul(other)), 'mul_');
+  }
+  div_(other: TensorOrScalar): this {
+    return this._assign(noGrad(() => this.div(other)), 'div_');
+  }
+  clamp_(min: number | null = null, max: number | null = null): this {
+    return this._assign(noGrad(() => this.clamp(min, max)), 'clamp_');
+  }
+  copy_(src: Tensor): this {
+    return this._assign(src.detach(), 'copy_');
+  }
+  fill_(value: number): this {
+    return this._assign(noGrad(() => ew.asTensor(value, this)), 'fill_');
+  }
+  zero_(): this {
+    return this.fill_(0);
+  }
+  /** Fills with samples of N(mean, std²) in place (an initialiser, like torch.nn.init.normal_). */
+  normal_(mean = 0, std = 1, generator?: Generator): this {
+    return this._assign(fillNormalInPlace(this, mean, std, generator), 'normal_');
+  }
+  /** Fills with samples of U(low, high) in place. */
+  uniform_(low = 0, high = 1, generator?: Generator): this {
+    return this._assign(fillUniformInPlace(this, low, high, generator), 'uniform_');
+  }
+}

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tensor, zeros, arange, linspace, eye, randn, manualSeed, Generator, noGrad } from '../src/index.js';
+import { assertClose } from './helpers.js';
+
+test('tensor() infers shape and dtype from nested arrays', () => {
+  const t = tensor([[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(t.shape, [2, 3]);
+  assert.equal(t.dtype, 'float32');
+  assert.deepEqual(t.toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.equal(tensor([true, false]).dtype, 'bool');
+  assert.equal(tensor(Float64Array.from([1, 2])).dtype, 'float64');
+  assert.deepEqual(tensor(Int32Array.from([1, 2, 3, 4]), { shape: [2, 2] }).toArray(), [[1, 2], [3, 4]]);
+  assert.throws(() => tensor([[1, 2], [3]]), /ragged/);
+});
+
+test('item, dataSync and data read values back', async () => {
+  const t = tensor([[2.5]]);
+  assert.equal(t.item(), 2.5);
+  assert.deepEqual(Array.from(t.dataSync()), [2.5]);
+  assert.deepEqual(Array.from(await t.data()), [2.5]);
+  assert.throws(() => tensor([1, 2]).item(), /one-element/);
+});
+
+test('creation functions follow PyTorch', () => {
+  assert.deepEqual(arange(5).toArray(), [0, 1, 2, 3, 4]);
+  assert.equal(arange(5).dtype, 'int32');
+  assertClose(arange(0, 1, 0.25), [0, 0.25, 0.5, 0.75]);
+  assertClose(linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1]);
+  assert.deepEqual(eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
+  assert.deepEqual(zeros([2, 0]).shape, [2, 0]);
+});
+
+test('the same seed gives the same numbers; a new seed different ones', () => {
+  manualSeed(42);
+  const a = randn([100]).toArray();
+  manualSeed(42);
+  const b = randn([100]).toArray();
+  assert.deepEqual(a, b);
+  manualSeed(43);
+  assert.notDeepEqual(randn([100]).toArray(), a);
+  const g1 = new Generator(7);
+  const g2 = new Generator(7);
+  assert.deepEqual(randn([10], { generator: g1 }).toArray(), randn([10], { generator: g2 }).toArray());
+});
+
+test('randn has the moments of a standard normal', () => {
+  manualSeed(1);
+  const x = randn([200000], { dtype: 'float64' });
+  assert.ok(Math.abs(x.mean().item()) < 0.01);
+  assert.ok(Math.abs(x.std().item() - 1) < 0.01);
+});
+
+test('printing looks like PyTorch', () => {
+  assert.equal(String(tensor([[1, 2], [3, 4]])), 'tensor([[1., 2.],\n        [3., 4.]])');
+  assert.equal(String(tensor([1.5, -2])), 'tensor([ 1.5000, -2.0000])');
+  assert.equal(String(tensor(3.25)), 'tensor(3.2500)');
+  assert.equal(String(arange(3)), 'tensor([0, 1, 2])');
+  assert.equal(String(tensor([true, false])), 'tensor([ True, False])');
+  assert.equal(String(tensor([1, 2], { dtype: 'float64' })), 'tensor([1., 2.], dtype=float64)');
+  assert.equal(String(tensor([1e-5, 1])), 'tensor([1.0000e-05, 1.0000e+00])');
+  assert.equal(String(tensor([1], { requiresGrad: true })), 'tensor([1.], requiresGrad=true)');
+});
+
+test('in-place ops bump the version and are refused on leaves that require grad', () => {
+  const w = tensor([1, 2], { requiresGrad: true });
+  assert.throws(() => w.add_(1), /in-place operation on a tensor that requires grad/);
+  noGrad(() => w.add_(1));
+  assert.deepEqual(w.toArray(), [2, 3]);
+});
