@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `milestones` command. For now: `milestones info` (version, backends, dtypes).
+ * The `milestones` command: list the landmarks, run one, resume or report a run, show the machine.
  */
-import { VERSION, DTYPES, availableBackends, describeBackend, getDefaultDevice } from '../src/index.js';
+import { existsSync } from 'node:fs';
+import { VERSION, DTYPES, availableBackends, describeBackend, getDefaultDevice, setDefaultDevice } from '../src/index.js';
+import { Run, parseArgs, resolveConfig, type Landmark } from '../src/run/index.js';
+import { LANDMARKS } from './landmarks.js';
 
-
-const USAGE = `usage: milestones <command>
+const USAGE = `usage: milestones <command> [options]
 
 commands:
-  info        version, backends and dtypes
-  help        this message
+  list                          the landmarks and their presets
+  run <name> [--preset P] [--key=value ...] [--device D] [--data-dir DIR] [--runs-dir DIR]
+                                train a landmark; writes runs/<name>/<time>/
+  resume <run-dir>              continue a run from its last checkpoint
+  report <run-dir>              rebuild a run's report.html
+  info                          version, backends and dtypes
+  help                          this message
 `;
 
 function info(): void {
@@ -21,12 +28,89 @@ function info(): void {
   console.log(`dtypes: ${DTYPES.join(', ')}`);
 }
 
-function main(argv: string[]): number {
-  const [command] = argv;
+function list(): void {
+  if (LANDMARKS.length === 0) {
+    console.log('no landmarks are registered yet');
+    return;
+  }
+  for (const lm of LANDMARKS) {
+    console.log(`${lm.name.padEnd(14)} ${lm.title}`);
+    console.log(`${''.padEnd(14)} presets: ${Object.keys(lm.spec.presets).join(', ')} (default ${lm.spec.defaultPreset})`);
+  }
+}
+
+function findLandmark(name: string | undefined): Landmark {
+  const lm = LANDMARKS.find((l) => l.name === name);
+  if (!lm) {
+    throw new Error(`unknown landmark '${name ?? ''}' (available: ${LANDMARKS.map((l) => l.name).join(', ') || 'none yet'})`);
+  }
+  return lm;
+}
+
+/** First Ctrl-C: ask the loop to checkpoint and stop. Second: exit now. */
+function handleInterrupt(run: Run): void {
+  let count = 0;
+  process.on('SIGINT', () => {
+    count++;
+    if (count === 1) {
+      run.stopRequested = true;
+      process.stderr.write('\nmilestones: stopping after this step (checkpointing); Ctrl-C again to quit at once\n');
+    } else process.exit(130);
+  });
+}
+
+async function execute(run: Run, lm: Landmark): Promise<void> {
+  handleInterrupt(run);
+  console.log(`run directory: ${run.dir}`);
+  await lm.train(run);
+  const report = run.report(lm.title);
+  console.log(run.stopRequested ? `stopped; resume with: milestones resume ${run.dir}` : 'done');
+  console.log(`report: ${report}`);
+}
+
+const RESERVED = new Set(['preset', 'device', 'data-dir', 'runs-dir']);
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { flags, positionals } = parseArgs(rest);
   switch (command) {
     case 'info':
       info();
       return 0;
+    case 'list':
+      list();
+      return 0;
+    case 'run': {
+      const lm = findLandmark(positionals[0]);
+      if (flags['device']) setDefaultDevice(flags['device']);
+      const overrides = Object.fromEntries(Object.entries(flags).filter(([k]) => !RESERVED.has(k)));
+      const config = resolveConfig(lm.spec, flags['preset'], overrides);
+      const run = Run.create(flags['runs-dir'] ?? 'runs', {
+        paper: lm.name,
+        preset: flags['preset'] ?? lm.spec.defaultPreset,
+        device: getDefaultDevice(),
+        dataDir: flags['data-dir'] ?? null,
+        version: VERSION,
+      }, config);
+      await execute(run, lm);
+      return 0;
+    }
+    case 'resume': {
+      const dir = positionals[0];
+      if (!dir || !existsSync(dir)) throw new Error(`resume: no run directory '${dir ?? ''}'`);
+      const run = Run.open(dir);
+      const lm = findLandmark(run.info.paper);
+      setDefaultDevice(flags['device'] ?? run.info.device);
+      await execute(run, lm);
+      return 0;
+    }
+    case 'report': {
+      const dir = positionals[0];
+      if (!dir || !existsSync(dir)) throw new Error(`report: no run directory '${dir ?? ''}'`);
+      const run = Run.open(dir);
+      console.log(run.report(LANDMARKS.find((l) => l.name === run.info.paper)?.title));
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -43,4 +127,12 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`milestones: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
