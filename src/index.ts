@@ -14,4 +14,20 @@ export {
   type Device,
 } from './backend/registry.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as rl from './rl/index.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint } from './io/checkpoint.js';
+export {
+  Run,
+  Progress,
+  resolveConfig,
+  parseArgs,
+  writeReport,
+  type Landmark,
+  type Config,
+  type ConfigSpec,
+  type ResultRow,
+  type RunInfo,
+} from './run/index.js';
 export { VERSION } from './version.js';

@@ -23,6 +23,8 @@ import {
   oneHot,
   type Generator,
 } from '../tensor/index.js';
+import { broadcastShapes } from '../shape.js';
+import { renameIndexError } from '../tensor/indexing.js';
 
 export {
   linear,
@@ -41,6 +43,13 @@ export {
 };
 
 export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Rejects an unknown reduction up front, naming the loss. */
+function checkReduction(op: string, reduction: string): void {
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none' && !(op === 'klDiv' && reduction === 'batchmean')) {
+    throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none'${op === 'klDiv' ? " or 'batchmean'" : ''}, got '${reduction}'`);
+  }
+}
 
 function reduce(loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'mean') return loss.mean();
@@ -279,18 +288,38 @@ function classesLast(input: Tensor, target: Tensor): [Tensor, Tensor] {
 
 /** Negative log-likelihood of class indices given log-probabilities [N, C] (or [N, C, d1, ...]). */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
-  const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
-  if (target.dtype !== 'int32') throw new TypeError(`nllLoss: target must hold int32 class indices, got ${target.dtype}`);
-  const expectTarget = logProbs.ndim === 1 ? [] : [logProbs.shape[0]!, ...logProbs.shape.slice(2)];
+  return nll('nllLoss', logProbs, target, options);
+}
+
+/** Checks class-index targets against the input [N, C, d1, ...] (or [C]) and the class weights. */
+function checkClassTarget(op: string, input: Tensor, target: Tensor, weight: Tensor | null): void {
+  if (target.dtype !== 'int32') throw new TypeError(`${op}: target must hold int32 class indices, got ${target.dtype}`);
+  if (input.ndim === 0) throw new Error(`${op}: input must have at least 1 dimension [C] or [N, C, ...], got []`);
+  const expectTarget = input.ndim === 1 ? [] : [input.shape[0]!, ...input.shape.slice(2)];
   if (target.ndim !== expectTarget.length || target.shape.some((d, i) => d !== expectTarget[i])) {
-    throw new Error(`nllLoss: input [${logProbs.shape.join(', ')}] expects target [${expectTarget.join(', ')}], got [${target.shape.join(', ')}]`);
+    throw new Error(`${op}: input [${input.shape.join(', ')}] expects target [${expectTarget.join(', ')}], got [${target.shape.join(', ')}]`);
   }
+  checkClassWeight(op, input, weight);
+}
+
+function checkClassWeight(op: string, input: Tensor, weight: Tensor | null): void {
+  const C = input.shape[input.ndim === 1 ? 0 : 1]!;
+  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) throw new Error(`${op}: weight must be [${C}], got [${weight.shape.join(', ')}]`);
+}
+
+/** nllLoss under the name of the op that called it (nllLoss or crossEntropy). */
+function nll(op: string, logProbs: Tensor, target: Tensor, options: NllOptions): Tensor {
+  const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
+  checkReduction(op, reduction);
+  checkClassTarget(op, logProbs, target, weight);
   const [lp, t] = classesLast(logProbs, target);
   const C = lp.shape[1]!;
-  if (weight && (weight.ndim !== 1 || weight.shape[0] !== C)) throw new Error(`nllLoss: weight must be [${C}], got [${weight.shape.join(', ')}]`);
   const ignored = t.eq(ignoreIndex);
   const safe = where(ignored, 0, t); // ignored rows read class 0, then get weight 0
-  const picked = lp.gather(1, safe.unsqueeze(1)).squeeze(1).neg(); // [M]
+  const picked = renameIndexError(
+    () => lp.gather(1, safe.unsqueeze(1)),
+    (v) => `${op}: target class ${v} is out of range for ${C} classes`,
+  ).squeeze(1).neg(); // [M]
   const w = (weight ? weight.to(lp.dtype).indexSelect(0, safe) : picked.mul(0).add(1)).maskedFill(ignored, 0);
   const loss = picked.mul(w);
   if (reduction === 'none') return loss.reshape([...target.shape]);
@@ -310,7 +339,11 @@ export interface CrossEntropyOptions extends NllOptions {
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
+  checkReduction('crossEntropy', reduction);
   if (labelSmoothing < 0 || labelSmoothing > 1) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (input.ndim === 0) throw new Error('crossEntropy: input must have at least 1 dimension [C] or [N, C, ...], got []');
+  if (target.dtype === 'int32') checkClassTarget('crossEntropy', input, target, weight);
+  else checkClassWeight('crossEntropy', input, weight);
   const classAxis = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classAxis]!;
   const logp = logSoftmax(input, classAxis);
@@ -327,8 +360,8 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     if (reduction === 'sum') return loss.sum();
     return loss.sum().div(input.ndim === 1 ? 1 : input.numel() / C);
   }
-  const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction });
-  if (labelSmoothing === 0) return nll;
+  const nllPart = nll('crossEntropy', logp, target, { weight, ignoreIndex, reduction });
+  if (labelSmoothing === 0) return nllPart;
   const ignored = target.eq(ignoreIndex);
   let smooth = (weight ? logp.mul(weight.to(logp.dtype).reshape(wShape)) : logp).sum(classAxis).neg();
   smooth = smooth.maskedFill(ignored, 0);
@@ -337,23 +370,26 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   else if (reduction === 'sum') smoothTotal = smooth.sum();
   else if (weight) smoothTotal = smooth.sum().div(weight.to(logp.dtype).indexSelect(0, where(ignored, 0, target).reshape([-1])).maskedFill(ignored.reshape([-1]), 0).sum());
   else smoothTotal = smooth.sum().div(ignored.logicalNot().sum().to(logp.dtype));
-  return nll.mul(1 - labelSmoothing).add(smoothTotal.mul(labelSmoothing / C));
+  return nllPart.mul(1 - labelSmoothing).add(smoothTotal.mul(labelSmoothing / C));
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   sameShape('mseLoss', input, target);
+  checkReduction('mseLoss', reduction);
   const d = input.sub(target);
   return reduce(d.mul(d), reduction);
 }
 
 export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   sameShape('l1Loss', input, target);
+  checkReduction('l1Loss', reduction);
   return reduce(input.sub(target).abs(), reduction);
 }
 
 /** 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere. */
 export function smoothL1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'mean', beta = 1): Tensor {
   sameShape('smoothL1Loss', input, target);
+  checkReduction('smoothL1Loss', reduction);
   if (beta < 0) throw new Error(`smoothL1Loss: beta must be non-negative, got ${beta}`);
   const d = input.sub(target).abs();
   if (beta === 0) return reduce(d, reduction);
@@ -363,6 +399,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, reduction: Reduction
 /** 0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere (the loss DQN clips its TD error with). */
 export function huberLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean', delta = 1): Tensor {
   sameShape('huberLoss', input, target);
+  checkReduction('huberLoss', reduction);
   if (delta <= 0) throw new Error(`huberLoss: delta must be positive, got ${delta}`);
   const d = input.sub(target).abs();
   return reduce(where(d.le(delta), d.mul(d).mul(0.5), d.sub(0.5 * delta).mul(delta)), reduction);
@@ -378,6 +415,7 @@ export interface BceOptions {
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceOptions = {}): Tensor {
   const { weight = null, posWeight = null, reduction = 'mean' } = options;
   sameShape('binaryCrossEntropyWithLogits', input, target);
+  checkReduction('binaryCrossEntropyWithLogits', reduction);
   const y = target.to(input.dtype);
   const softplusNeg = input.neg().relu().add(input.abs().neg().exp().log1p()); // log(1 + exp(-x))
   let loss: Tensor;
@@ -394,6 +432,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
 /** Binary cross-entropy on probabilities; log terms clamped at -100, as in PyTorch. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
   sameShape('binaryCrossEntropy', input, target);
+  checkReduction('binaryCrossEntropy', options.reduction ?? 'mean');
   const y = target.to(input.dtype);
   const logP = input.log().clamp(-100, null);
   const log1mP = input.neg().add(1).log().clamp(-100, null);
@@ -409,6 +448,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: { wei
  */
 export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'batchmean' = 'mean', logTarget = false): Tensor {
   sameShape('klDiv', input, target);
+  checkReduction('klDiv', reduction);
   const t = target.to(input.dtype);
   const pointwise = logTarget
     ? t.exp().mul(t.sub(input))
@@ -419,7 +459,11 @@ export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'bat
 
 /** Cosine of the angle between x1 and x2 along `dim`; each norm is clamped below by eps. */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
-  const n1 = x1.norm(2, dim, true).clamp(eps, null);
-  const n2 = x2.norm(2, dim, true).clamp(eps, null);
-  return x1.div(n1).mul(x2.div(n2)).sum(dim);
+  // Broadcast first, so that `dim` names an axis of the common shape (as in PyTorch).
+  const shape = broadcastShapes('cosineSimilarity', x1.shape, x2.shape);
+  const a = x1.expand(shape);
+  const b = x2.expand(shape);
+  const n1 = a.norm(2, dim, true).clamp(eps, null);
+  const n2 = b.norm(2, dim, true).clamp(eps, null);
+  return a.div(n1).mul(b.div(n2)).sum(dim);
 }
