@@ -2,5 +2,8 @@
  * The landmarks the CLI knows, in the order `milestones list` shows them.
  */
 import type { Landmark } from '../src/run/index.js';
+import { dqn } from '../papers/2013-dqn/train.js';
+import { gpt } from '../papers/2019-gpt/train.js';
+import { mlpMnist } from '../examples/mlp-mnist-run.js';
 
-export const LANDMARKS: Landmark[] = [];
+export const LANDMARKS: Landmark[] = [mlpMnist as unknown as Landmark, dqn as unknown as Landmark, gpt as unknown as Landmark];
