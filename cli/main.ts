@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { VERSION, DTYPES, availableBackends, describeBackend, getDefaultDevice, setDefaultDevice } from '../src/index.js';
 import { Run, parseArgs, resolveConfig, type Landmark } from '../src/run/index.js';
+import { dataCommand } from '../src/data/index.js';
 import { LANDMARKS } from './landmarks.js';
 
 const USAGE = `usage: milestones <command> [options]
@@ -15,6 +16,8 @@ commands:
                                 train a landmark; writes runs/<name>/<time>/
   resume <run-dir>              continue a run from its last checkpoint
   report <run-dir>              rebuild a run's report.html
+  data list|download NAME...|verify [NAME...] [--data-dir DIR]
+                                fetch datasets from their canonical addresses and check them
   info                          version, backends and dtypes
   help                          this message
 `;
@@ -72,6 +75,9 @@ const RESERVED = new Set(['preset', 'device', 'data-dir', 'runs-dir']);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'data') {
+    return dataCommand(rest, { out: (l) => console.log(l), err: (l) => console.error(l), progress: process.stderr });
+  }
   const { flags, positionals } = parseArgs(rest);
   switch (command) {
     case 'info':
