@@ -72,6 +72,23 @@ export function normalizeAxes(op: string, axes: number | readonly number[] | und
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * An index outside [0, size) met by a kernel. Ops that take indices from the user (embedding,
+ * oneHot, the losses) catch it and say which of their arguments held the bad value.
+ */
+export class IndexError extends RangeError {
+  constructor(
+    readonly op: string,
+    readonly value: number,
+    readonly size: number,
+    readonly axis: number,
+    message = `${op}: index ${value} is out of bounds for dimension ${axis} with size ${size}`,
+  ) {
+    super(message);
+    this.name = 'IndexError';
+  }
+}
+
 /** The shape after reducing `axes`. */
 export function reducedShape(shape: Shape, axes: readonly number[], keepdim: boolean): number[] {
   const out: number[] = [];

@@ -42,6 +42,7 @@ function contextFor(node: Node, grad: Tensor): GradContext<any> {
     input: (i) => check(inputs[i]!, node.inputVersions[i]!, `input ${i}`),
     output: () => check(node.outputs![0]!, node.outputVersions[0]!, 'output'),
     inputShape: (i) => node.inputSpecs[i]!.shape,
+    inputDType: (i) => node.inputSpecs[i]!.dtype,
     needsGrad: (i) => inputs[i]!.requiresGrad,
   };
 }

@@ -40,8 +40,10 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     const evalAt = (i: number, delta: number) => {
       const values = base.slice();
       values[i]! += delta;
-      const moved = tensor(values, { dtype: 'float64', shape: [...x.shape], device: x.device });
-      return noGrad(() => project(fn(...inputs.map((t) => (t === x ? moved : t)))));
+      // Grad mode stays on and the moved input keeps requiresGrad, so that a function which
+      // differentiates inside (a gradient penalty) evaluates the same way as for the analytical pass.
+      const moved = tensor(values, { dtype: 'float64', shape: [...x.shape], device: x.device, requiresGrad: true });
+      return project(fn(...inputs.map((t) => (t === x ? moved : t))));
     };
     for (let i = 0; i < base.length; i++) {
       const numerical = (evalAt(i, eps) - evalAt(i, -eps)) / (2 * eps);

@@ -9,6 +9,7 @@
  * input has none). Rules that use saved inputs or outputs get them through `ctx.input(i)` and
  * `ctx.output()`, which fail loudly if an in-place op changed them after they were saved.
  */
+import type { DType } from '../dtype.js';
 import type { PrimitiveAttrs, PrimitiveName } from '../ops/primitives.js';
 import { fmt, shapesEqual } from '../shape.js';
 import { run } from '../tensor/dispatch.js';
@@ -24,6 +25,8 @@ export interface GradContext<K extends PrimitiveName> {
   /** The saved output, checked against in-place changes. */
   output(): Tensor;
   inputShape(i: number): readonly number[];
+  /** The dtype input i had (no in-place check: reading it needs no saved values). */
+  inputDType(i: number): DType;
   readonly numInputs: number;
   /** Whether input i needs a gradient (skip work when it does not). */
   needsGrad(i: number): boolean;
@@ -81,17 +84,25 @@ function amaxGrad(ctx: GradContext<'amax' | 'amin'>): (Tensor | null)[] {
 }
 
 function prodGrad(ctx: GradContext<'prod'>): (Tensor | null)[] {
-  // d prod / d x_i = product of the other elements, computed without dividing by zero.
+  // d prod / d x_i = the product of the other elements, computed without dividing by zero. With
+  // P the product of the nonzero elements of the slice:
+  //   nonzero x_i: P * (product of the zeros) / x_i;
+  //   zero x_i, the only zero: P;
+  //   zero x_i, one other zero x_l: P * x_l, written P * (sum of the zeros - x_i);
+  //   zero x_i, two or more other zeros: 0.
+  // Each case is written as the function it is near x (zeros kept as factors rather than constant
+  // zeros), so the rule is itself differentiable there, as double backward needs.
   const x = ctx.input(0);
   const { axes, keepdim } = ctx.attrs;
   const isZero = x.eq(0);
-  const zeros = run('sum', [isZero.to('int32')], { axes, keepdim: true }).expand([...x.shape]);
-  const nonzeroProd = run('prod', [where(isZero, 1, x)], { axes, keepdim: true }).expand([...x.shape]);
-  const others = where(
-    isZero,
-    where(zeros.eq(1), nonzeroProd, 0),
-    where(zeros.eq(0), nonzeroProd.div(x), 0),
-  );
+  const slice = (t: Tensor, op: 'sum' | 'prod') => run(op, [t], { axes, keepdim: true }).expand([...x.shape]);
+  const zeros = slice(isZero.to('int32'), 'sum');
+  const safe = where(isZero, 1, x);
+  const nonzeroProd = slice(safe, 'prod');
+  const zerosProd = slice(where(isZero, x, 1), 'prod');
+  const otherZero = slice(where(isZero, x, 0), 'sum').sub(x);
+  const atZero = where(zeros.eq(1), nonzeroProd, where(zeros.eq(2), nonzeroProd.mul(otherZero), 0));
+  const others = where(isZero, atZero, nonzeroProd.mul(zerosProd).div(safe));
   return [unreduce(ctx.grad, x.shape, axes, keepdim).mul(others)];
 }
 
@@ -158,7 +169,11 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     return [where(pass, ctx.grad, 0)];
   },
   logicalNot: null,
-  cast: (ctx) => [ctx.input(0).dtype === 'float32' || ctx.input(0).dtype === 'float64' ? ctx.grad.to(ctx.input(0).dtype) : null],
+  // Only the input's dtype is needed, so a cast (or clone) of a tensor later changed in place still differentiates.
+  cast: (ctx) => {
+    const d = ctx.inputDType(0);
+    return [d === 'float32' || d === 'float64' ? ctx.grad.to(d) : null];
+  },
 
   add: (ctx) => [
     ctx.needsGrad(0) ? sumToShape(ctx.grad, ctx.inputShape(0)) : null,
@@ -319,11 +334,13 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     ];
   },
   // conv2dBackwardInput(gy, w) is linear in each argument: <BI(gy, w), z> = <gy, conv2d(z, w)>.
+  // Its output may be larger than the convolution's reach (convTranspose2d's outputPadding), so
+  // conv2d of that size can have an extra row or column that gy does not have: crop it.
   conv2dBackwardInput: (ctx) => {
     const { stride, padding, dilation, groups } = ctx.attrs;
     const conv = { stride, padding, dilation, groups };
     return [
-      ctx.needsGrad(0) ? run('conv2d', [ctx.grad, ctx.input(1)], conv) : null,
+      ctx.needsGrad(0) ? cropTo(run('conv2d', [ctx.grad, ctx.input(1)], conv), ctx.inputShape(0)) : null,
       ctx.needsGrad(1)
         ? run('conv2dBackwardWeight', [ctx.grad, ctx.input(0)], { ...conv, weightShape: [...ctx.inputShape(1)] })
         : null,
@@ -337,7 +354,7 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
       ctx.needsGrad(0)
         ? run('conv2dBackwardInput', [ctx.input(1), ctx.grad], { ...conv, inputShape: [...ctx.inputShape(0)] })
         : null,
-      ctx.needsGrad(1) ? run('conv2d', [ctx.input(0), ctx.grad], conv) : null,
+      ctx.needsGrad(1) ? cropTo(run('conv2d', [ctx.input(0), ctx.grad], conv), ctx.inputShape(1)) : null,
     ];
   },
   maxPool2dIndices: null,
@@ -355,6 +372,12 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   randomUniform: null,
   randomNormal: null,
 };
+
+/** The leading block of `t` of the given shape (each dimension at most as large as t's). */
+function cropTo(t: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(t.shape, shape)) return t;
+  return run('slice', [t], { starts: shape.map(() => 0), steps: shape.map(() => 1), shape: [...shape] });
+}
 
 /** Zero-pads a gathered gradient up to the shape of the src it belongs to (src may be larger than index). */
 function padTo(g: Tensor, shape: readonly number[]): Tensor {

@@ -58,6 +58,15 @@ function reduce(loss: Tensor, reduction: Reduction): Tensor {
   throw new Error(`reduction must be 'mean', 'sum' or 'none', got '${reduction as string}'`);
 }
 
+/** Checks that an optional per-element tensor (a weight) broadcasts to `shape` without changing it. */
+function broadcastsTo(op: string, name: string, t: Tensor | null, shape: readonly number[]): void {
+  if (!t) return;
+  const lead = shape.length - t.ndim;
+  if (lead < 0 || t.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
+    throw new Error(`${op}: ${name} [${t.shape.join(', ')}] does not broadcast to the input [${shape.join(', ')}]`);
+  }
+}
+
 function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new Error(`${op}: input [${a.shape.join(', ')}] and target [${b.shape.join(', ')}] must have the same shape`);
@@ -142,6 +151,11 @@ export function layerNorm(
   if (k === 0 || k > x.ndim || tail.some((d, i) => d !== normalizedShape[i])) {
     throw new Error(`layerNorm: input [${x.shape.join(', ')}] does not end in normalizedShape [${normalizedShape.join(', ')}]`);
   }
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== k || t.shape.some((d, i) => d !== normalizedShape[i]))) {
+      throw new Error(`layerNorm: ${name} must have the normalized shape [${normalizedShape.join(', ')}], got [${t.shape.join(', ')}]`);
+    }
+  }
   const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
   const mean = x.mean(axes, true);
   const variance = x.var(axes, { correction: 0, keepdim: true });
@@ -173,6 +187,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
  */
 export function localResponseNorm(x: Tensor, size: number, alpha = 1e-4, beta = 0.75, k = 1): Tensor {
   if (x.ndim < 3) throw new Error(`localResponseNorm: expected [N, C, ...] with at least 3 dimensions, got [${x.shape.join(', ')}]`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`localResponseNorm: size must be a positive integer, got ${size}`);
   const C = x.shape[1]!;
   const flat = x.reshape([x.shape[0]!, C, -1]); // [N, C, L]
   const sq = flat.mul(flat).transpose(1, 2); // [N, L, C]
@@ -416,6 +431,8 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const { weight = null, posWeight = null, reduction = 'mean' } = options;
   sameShape('binaryCrossEntropyWithLogits', input, target);
   checkReduction('binaryCrossEntropyWithLogits', reduction);
+  broadcastsTo('binaryCrossEntropyWithLogits', 'weight', weight, input.shape);
+  broadcastsTo('binaryCrossEntropyWithLogits', 'posWeight', posWeight, input.shape);
   const y = target.to(input.dtype);
   const softplusNeg = input.neg().relu().add(input.abs().neg().exp().log1p()); // log(1 + exp(-x))
   let loss: Tensor;

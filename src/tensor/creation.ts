@@ -174,8 +174,20 @@ export function randn(shape: number[], options: RandomOptions = {}): Tensor {
 export const randLike = (x: Tensor, options: RandomOptions = {}) => rand([...x.shape], { ...likeOptions(x, options), generator: options.generator });
 export const randnLike = (x: Tensor, options: RandomOptions = {}) => randn([...x.shape], { ...likeOptions(x, options), generator: options.generator });
 
-/** Integers uniform in [low, high), int32 unless another dtype is given. */
-export function randint(low: number, high: number, shape: number[], options: RandomOptions = {}): Tensor {
+/**
+ * Integers uniform in [low, high), int32 unless another dtype is given. `randint(high, shape)`
+ * draws from [0, high), as torch.randint(high, size) does.
+ */
+export function randint(high: number, shape: number[], options?: RandomOptions): Tensor;
+export function randint(low: number, high: number, shape: number[], options?: RandomOptions): Tensor;
+export function randint(
+  a: number,
+  b: number | number[],
+  c?: number[] | RandomOptions,
+  d: RandomOptions = {},
+): Tensor {
+  if (Array.isArray(b)) return randint(0, a, b, (c as RandomOptions | undefined) ?? {});
+  const [low, high, shape, options] = [a, b, c as number[], d];
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new Error(`randint: expected integers low < high, got ${low} and ${high}`);
   }

@@ -67,6 +67,9 @@ export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
 
 export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const [x, y, dtype] = operands('pow', a, b);
+  if (!isFloating(dtype) && typeof b === 'number' && b < 0) {
+    throw new Error(`pow: integers to negative integer powers are not allowed (exponent ${b}); convert with .float() first`);
+  }
   if (dtype === 'bool') return run('pow', [cast(x, 'int32'), cast(y, 'int32')], {});
   return run('pow', [x, y], {});
 }
@@ -125,6 +128,11 @@ export function where(condition: Tensor, a: TensorOrScalar, b: TensorOrScalar): 
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
+  // The result keeps the input's shape, so the mask must broadcast to it (not the other way round).
+  const lead = x.ndim - mask.ndim;
+  if (lead < 0 || mask.shape.some((d, i) => d !== 1 && d !== x.shape[lead + i])) {
+    throw new Error(`maskedFill: mask [${mask.shape.join(', ')}] does not broadcast to the input [${x.shape.join(', ')}]`);
+  }
   return run('where', [mask, scalarTensor(value, x.dtype, x.device), x], {});
 }
 

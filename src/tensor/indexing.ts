@@ -1,11 +1,24 @@
 /**
  * Indexing ops: selecting, gathering and scattering by integer index tensors, and sorting.
  */
-import { fmt, normalizeAxis } from '../shape.js';
+import { IndexError, fmt, normalizeAxis } from '../shape.js';
 import { run } from './dispatch.js';
 import { cast, scalarTensor } from './elementwise.js';
 import { narrow, expand } from './shape-ops.js';
 import { Tensor, type TensorOrScalar } from './tensor.js';
+
+/**
+ * Runs `fn`, rewording an out-of-range index met by the kernel so that it names the caller's op
+ * and argument (the kernel only knows its own primitive).
+ */
+export function renameIndexError<T>(fn: () => T, message: (value: number) => string): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof IndexError) throw new IndexError(e.op, e.value, e.size, e.axis, message(e.value));
+    throw e;
+  }
+}
 
 function requireIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') {
@@ -75,19 +88,33 @@ export function topk(x: Tensor, k: number, dim: number, largest: boolean, _sorte
   return { values: x.ndim === 0 ? x : gather(x, axis, indices), indices };
 }
 
-/** One-hot rows for integer class labels: shape [...labels.shape, numClasses], int32. */
-export function oneHot(labels: Tensor, numClasses: number): Tensor {
+/**
+ * One-hot rows for integer class labels: shape [...labels.shape, numClasses], int32. With
+ * numClasses = -1 (the default, as in PyTorch) it is one more than the largest label, which reads
+ * that label back from the device.
+ */
+export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   requireIndex('oneHot', labels);
+  if (numClasses === -1) {
+    if (labels.numel() === 0) throw new Error('oneHot: cannot infer numClasses from an empty tensor; pass it');
+    numClasses = Math.max(0, labels.amax().item()) + 1;
+  }
   if (!Number.isInteger(numClasses) || numClasses <= 0) throw new Error(`oneHot: numClasses must be positive, got ${numClasses}`);
   const zeros = run('full', [], { shape: [...labels.shape, numClasses], dtype: 'int32', value: 0 }, labels.device);
   const ones = run('full', [], { shape: [...labels.shape, 1], dtype: 'int32', value: 1 }, labels.device);
-  return run('scatter', [zeros, labels.unsqueeze(-1), ones], { axis: labels.ndim });
+  return renameIndexError(
+    () => run('scatter', [zeros, labels.unsqueeze(-1), ones], { axis: labels.ndim }),
+    (v) => `oneHot: class ${v} is out of range for numClasses = ${numClasses}`,
+  );
 }
 
 /** Rows of `weight` picked by integer `indices`: shape [...indices.shape, embeddingDim]. */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
   requireIndex('embedding', indices);
   if (weight.ndim !== 2) throw new Error(`embedding: weight must be 2-D [numEmbeddings, dim], got ${fmt(weight.shape)}`);
-  const rows = run('indexSelect', [weight, indices.reshape(-1)], { axis: 0 });
+  const rows = renameIndexError(
+    () => run('indexSelect', [weight, indices.reshape(-1)], { axis: 0 }),
+    (v) => `embedding: index ${v} is out of range for a table of ${weight.shape[0]} rows (weight ${fmt(weight.shape)})`,
+  );
   return rows.reshape([...indices.shape, weight.shape[1]!]);
 }

@@ -32,7 +32,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     batch = xBatch;
     out = run('bmm', [x.reshape([1, numel(xBatch) * m, k1]), y.reshape([1, k2, n])], { transA: false, transB: false });
   } else {
-    batch = broadcastShapes('matmul', xBatch, yBatch);
+    try {
+      batch = broadcastShapes('matmul', xBatch, yBatch);
+    } catch {
+      throw new Error(
+        `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be broadcast in their batch dimensions ` +
+          `(${fmt(xBatch)} vs ${fmt(yBatch)})`,
+      );
+    }
     const B = numel(batch);
     const xe = x.reshape(xs).expand([...batch, m, k1]).reshape([B, m, k1]);
     const ye = y.reshape(ys).expand([...batch, k2, n]).reshape([B, k2, n]);

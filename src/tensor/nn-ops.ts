@@ -121,8 +121,18 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.ndim !== 2 && input.ndim !== 3) throw new Error(`conv1d: expected [C, L] or [N, C, L], got ${fmt(input.shape)}`);
   if (weight.ndim !== 3) throw new Error(`conv1d: weight must be 3-D [out, in/groups, k], got ${fmt(weight.shape)}`);
   const unbatched = input.ndim === 2;
-  const x = (unbatched ? input.unsqueeze(0) : input).unsqueeze(2); // [N, C, 1, L]
   const padding = options.padding ?? 0;
+  // Checked here so that errors show the caller's 3-D shapes, not the 4-D ones conv2d sees.
+  const groups = options.groups ?? 1;
+  const [C, L] = input.shape.slice(-2) as [number, number];
+  const [, Cg, K] = weight.shape as [number, number, number];
+  if (Number.isInteger(groups) && groups >= 1 && Cg * groups !== C) {
+    throw new Error(`conv1d: input ${fmt(input.shape)} has ${C} channels but weight ${fmt(weight.shape)} expects ${Cg * groups} (groups = ${groups})`);
+  }
+  if (typeof padding === 'number' && windowOut(L, K, options.stride ?? 1, padding, options.dilation ?? 1) <= 0) {
+    throw new Error(`conv1d: input ${fmt(input.shape)} is too small for kernel ${K} (dilation ${options.dilation ?? 1}, padding ${padding})`);
+  }
+  const x = (unbatched ? input.unsqueeze(0) : input).unsqueeze(2); // [N, C, 1, L]
   const y = conv2d(x, weight.unsqueeze(2), bias, {
     stride: [1, options.stride ?? 1],
     padding: typeof padding === 'number' ? [0, padding] : padding,
@@ -193,6 +203,7 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/** Kernel, stride and padding of a pooling op; padding may be at most half the kernel, as in PyTorch. */
 function poolGeometry(op: string, x: Tensor, kernelSize: Pair, options: { stride?: Pair; padding?: Pair }) {
   const kernel = pair(op, 'kernelSize', kernelSize, 1);
   const stride = pair(op, 'stride', options.stride ?? kernel, 1);
@@ -203,17 +214,40 @@ function poolGeometry(op: string, x: Tensor, kernelSize: Pair, options: { stride
   return { kernel, stride, padding };
 }
 
+/** Whether every window along one axis reaches at least one input element (not only padding). */
+function everyWindowTouchesInput(size: number, out: number, k: number, s: number, p: number, d: number): boolean {
+  for (let o = 0; o < out; o++) {
+    let touches = false;
+    for (let t = 0; t < k && !touches; t++) {
+      const i = o * s - p + t * d;
+      touches = i >= 0 && i < size;
+    }
+    if (!touches) return false;
+  }
+  return true;
+}
+
 /** Max pooling; returns the values and, for each, the flat index h * W + w of the max in its plane. */
 export function maxPool2dWithIndices(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): { values: Tensor; indices: Tensor } {
   const op = 'maxPool2d';
   const [x, unbatched] = batched(op, input);
-  const { kernel, stride, padding } = poolGeometry(op, x, kernelSize, options);
   const dilation = pair(op, 'dilation', options.dilation ?? 1, 1);
+  const { kernel, stride, padding } = poolGeometry(op, x, kernelSize, options);
   const ceilMode = options.ceilMode ?? false;
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const ho = windowOut(H, kernel[0], stride[0], padding[0], dilation[0], ceilMode);
   const wo = windowOut(W, kernel[1], stride[1], padding[1], dilation[1], ceilMode);
   if (ho <= 0 || wo <= 0) throw new Error(`${op}: input ${fmt(x.shape)} is too small for kernel ${kernel}`);
+  // With dilation a window can fall between input elements, entirely on padding: it has no maximum.
+  if (
+    !everyWindowTouchesInput(H, ho, kernel[0], stride[0], padding[0], dilation[0]) ||
+    !everyWindowTouchesInput(W, wo, kernel[1], stride[1], padding[1], dilation[1])
+  ) {
+    throw new Error(
+      `${op}: with input ${fmt(x.shape)}, kernel ${kernel}, padding ${padding} and dilation ${dilation} ` +
+        'some pooling window covers only padding',
+    );
+  }
   const indices = run('maxPool2dIndices', [x], { kernel, stride, padding, dilation, ceilMode });
   // Values are gathered through the indices, so their gradient flows back along the same choice.
   const values = x

@@ -102,15 +102,26 @@ export function logsumexp(x: Tensor, dim: number | number[], keepdim: boolean): 
   return keepdim ? out : out.squeeze(axes);
 }
 
+/**
+ * s^(1/p) for a sum s of |x|^p. Where s = 0 (an all-zero vector) the root's derivative is infinite
+ * and the chain rule would give inf * 0 = NaN; PyTorch's norm takes the subgradient 0 there, and so
+ * do we, by rooting a stand-in 1 and selecting 0.
+ */
+function root(s: Tensor, p: number): Tensor {
+  const zero = s.eq(0);
+  const safe = where(zero, 1, s);
+  return where(zero, 0, p === 2 ? safe.sqrt() : safe.pow(1 / p));
+}
+
 export function norm(x: Tensor, p: number, dim: number | number[] | undefined, keepdim: boolean): Tensor {
   requireFloat('norm', x);
   const axes = axesOf('norm', x, dim);
-  if (p === 2) return sum(x.mul(x), axes, keepdim).sqrt();
+  if (p === 2) return root(sum(x.mul(x), axes, keepdim), 2);
   if (p === 1) return sum(x.abs(), axes, keepdim);
   if (p === Infinity) return amax(x.abs(), axes, keepdim);
   if (p === -Infinity) return amin(x.abs(), axes, keepdim);
   if (p === 0) return sum(cast(x.ne(0), x.dtype), axes, keepdim);
-  return sum(x.abs().pow(p), axes, keepdim).pow(1 / p);
+  return root(sum(x.abs().pow(p), axes, keepdim), p);
 }
 
 export function cumsum(x: Tensor, dim: number): Tensor {

@@ -16,6 +16,7 @@ import * as red from './reduction.js';
 import * as sh from './shape-ops.js';
 import * as ix from './indexing.js';
 import { matmul } from './linalg.js';
+import { softmax, logSoftmax } from './nn-ops.js';
 import { formatTensor } from './print.js';
 import { backward, type BackwardOptions } from '../autograd/backward.js';
 import { fillNormalInPlace, fillUniformInPlace } from '../random/generator.js';
@@ -408,6 +409,15 @@ export class Tensor {
     return red.any(this, dim, keepdim);
   }
 
+  /** Softmax along `dim` (torch.Tensor.softmax). */
+  softmax(dim: number): Tensor {
+    return softmax(this, dim);
+  }
+  /** Log-softmax along `dim` (torch.Tensor.log_softmax). */
+  logSoftmax(dim: number): Tensor {
+    return logSoftmax(this, dim);
+  }
+
   // ---- linear algebra ----
 
   matmul(other: Tensor): Tensor {
@@ -432,6 +442,10 @@ export class Tensor {
   t(): Tensor {
     if (this.ndim > 2) throw new Error(`t: expects a tensor with at most 2 dimensions, got ${this.ndim}`);
     return this.ndim < 2 ? this : sh.transpose(this, 0, 1);
+  }
+  /** All dimensions reversed (torch.Tensor.T): the transpose of a matrix. */
+  get T(): Tensor {
+    return sh.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
   }
   /** The last two dimensions swapped (torch.Tensor.mT). */
   get mT(): Tensor {
@@ -525,12 +539,14 @@ export class Tensor {
       );
     }
     const v = value.dtype === this.dtype ? value : noGrad(() => ew.cast(value, this.dtype));
+    // The value must broadcast to this tensor's shape without changing it.
+    const lead = this.ndim - v.ndim;
+    if (lead < 0 || v.shape.some((d, i) => d !== 1 && d !== this.shape[lead + i])) {
+      throw new Error(`${op}: cannot write a tensor of shape [${v.shape.join(', ')}] into [${this.shape.join(', ')}]`);
+    }
     const full = v.shape.length === this.shape.length && v.shape.every((d, i) => d === this.shape[i])
       ? v
       : noGrad(() => sh.expand(v, [...this.shape]));
-    if (full.shape.length !== this.shape.length || full.shape.some((d, i) => d !== this.shape[i])) {
-      throw new Error(`${op}: cannot write a tensor of shape [${v.shape.join(', ')}] into [${this.shape.join(', ')}]`);
-    }
     getBackend(this.device).copyInto(this._storage, full._storage);
     this._version.value++;
     return this;

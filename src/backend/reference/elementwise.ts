@@ -40,7 +40,8 @@ function mapBinary(f: (a: number, b: number) => number) {
 export const elementwiseKernels = {
   neg: mapUnary((x) => -x),
   abs: mapUnary(Math.abs),
-  sign: mapUnary((x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN)),
+  // (x > 0) - (x < 0), as PyTorch computes it: NaN gives 0.
+  sign: mapUnary((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
   exp: mapUnary(Math.exp),
   log: mapUnary(Math.log),
   log1p: mapUnary(Math.log1p),

@@ -3,7 +3,7 @@
  * element at a computed offset.
  */
 import type { PrimitiveAttrs, Spec } from '../../ops/primitives.js';
-import { fmt, numel, stridesOf } from '../../shape.js';
+import { IndexError, fmt, numel, stridesOf } from '../../shape.js';
 import { broadcastIndex, stridedIndex } from './broadcast.js';
 import { type RefInput, type RefStorage, alloc } from './storage.js';
 
@@ -27,11 +27,10 @@ function around(shape: readonly number[], axis: number): [number, number, number
   return [numel(shape.slice(0, axis)), shape[axis] ?? 1, numel(shape.slice(axis + 1))];
 }
 
+/** Index tensors hold positions in [0, size); negatives are errors, as in PyTorch's gather and index_select. */
 function checkIndex(op: string, v: number, size: number, axis: number): number {
-  if (v < -size || v >= size) {
-    throw new RangeError(`${op}: index ${v} is out of bounds for dimension ${axis} with size ${size}`);
-  }
-  return v < 0 ? v + size : v;
+  if (v < 0 || v >= size) throw new IndexError(op, v, size, axis);
+  return v;
 }
 
 /**

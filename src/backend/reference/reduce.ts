@@ -66,20 +66,61 @@ function bmm(inputs: readonly RefInput[], a: PrimitiveAttrs['bmm'], outs: readon
   const yd = y.storage.data;
   const out = alloc(outs[0]!.dtype, B * M * N);
   const o = out.data;
+  // C[i, :] = sum over k of A[i, k] * B[k, :], accumulated in float64 in increasing k, zero A[i, k]
+  // skipped where that changes nothing. Everything below only arranges that loop so V8 runs it
+  // fast; the sums are the same.
   const row = new Float64Array(N);
-  // Element strides of A[i, k] and B[k, j] within one batch, with the transposes folded in.
+  // One batch of B as a row-major [K, N] float64 copy: the inner loop reads memory in order
+  // whatever the transpose, and always from one array type.
+  const panel = new Float64Array(K * N);
+  // Whether row k of the panel is all finite: a zero A[i, k] may be skipped only then, since
+  // 0 * inf and 0 * NaN are NaN (PyTorch's matmul propagates them).
+  const finite = new Uint8Array(K);
+  // The nonzero A[i, k] of the current row and the offsets of their rows in the panel.
+  const coef = new Float64Array(K);
+  const at = new Int32Array(K);
+  // Element strides of A[i, k] within one batch, with the transpose folded in.
   const [aI, aK] = a.transA ? [1, M] : [K, 1];
-  const [bK, bJ] = a.transB ? [1, K] : [N, 1];
   for (let b = 0; b < B; b++) {
     const xo = b * M * K;
     const yo = b * K * N;
+    if (a.transB) {
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) panel[k * N + j] = yd[yo + j * K + k]!;
+    } else {
+      for (let p = 0; p < K * N; p++) panel[p] = yd[yo + p]!;
+    }
+    for (let k = 0; k < K; k++) {
+      let ok = 1;
+      for (let j = 0; j < N && ok; j++) ok = Number.isFinite(panel[k * N + j]!) ? 1 : 0;
+      finite[k] = ok;
+    }
     for (let i = 0; i < M; i++) {
-      row.fill(0);
+      let n = 0;
       for (let k = 0; k < K; k++) {
         const av = xd[xo + i * aI + k * aK]!;
-        if (av === 0) continue;
-        const yb = yo + k * bK;
-        for (let j = 0; j < N; j++) row[j]! += av * yd[yb + j * bJ]!;
+        if (av === 0 && finite[k]) continue;
+        coef[n] = av;
+        at[n] = k * N;
+        n++;
+      }
+      row.fill(0);
+      // Four k at a time: each row[j] is loaded and stored once per four products, added in order.
+      let t = 0;
+      for (; t + 4 <= n; t += 4) {
+        const [a0, a1, a2, a3] = [coef[t]!, coef[t + 1]!, coef[t + 2]!, coef[t + 3]!];
+        const [p0, p1, p2, p3] = [at[t]!, at[t + 1]!, at[t + 2]!, at[t + 3]!];
+        for (let j = 0; j < N; j++) {
+          let r = row[j]!;
+          r += a0 * panel[p0 + j]!;
+          r += a1 * panel[p1 + j]!;
+          r += a2 * panel[p2 + j]!;
+          r += a3 * panel[p3 + j]!;
+          row[j] = r;
+        }
+      }
+      for (; t < n; t++) {
+        const [av, pk] = [coef[t]!, at[t]!];
+        for (let j = 0; j < N; j++) row[j]! += av * panel[pk + j]!;
       }
       o.set(row, b * M * N + i * N);
     }
