@@ -37,3 +37,24 @@ export function stridedIndex(shape: readonly number[], strides: readonly number[
   }
   return out;
 }
+
+/**
+ * How an input repeats across a broadcast output, for the common cases that need no index array:
+ * 'same' (element i reads i), 'scalar' (always element 0), 'suffix' (the input is the output's
+ * trailing dimensions, so element i reads i % size, as a bias does), else an explicit index.
+ */
+export type BroadcastPattern =
+  | { kind: 'same' }
+  | { kind: 'scalar' }
+  | { kind: 'suffix'; size: number }
+  | { kind: 'index'; index: Int32Array };
+
+export function broadcastPattern(outShape: readonly number[], inShape: readonly number[]): BroadcastPattern {
+  if (shapesEqual(outShape, inShape)) return { kind: 'same' };
+  const size = numel(inShape);
+  if (size === 1) return { kind: 'scalar' };
+  const trimmed = [...inShape];
+  while (trimmed.length && trimmed[0] === 1) trimmed.shift();
+  if (shapesEqual(trimmed, outShape.slice(outShape.length - trimmed.length))) return { kind: 'suffix', size };
+  return { kind: 'index', index: broadcastIndex(outShape, inShape)! };
+}

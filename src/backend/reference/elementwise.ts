@@ -2,7 +2,8 @@
  * Elementwise kernels: unary maps, broadcasting binary maps, where, cast.
  */
 import type { PrimitiveAttrs, Spec } from '../../ops/primitives.js';
-import { broadcastIndex } from './broadcast.js';
+import { numel } from '../../shape.js';
+import { broadcastIndex, broadcastPattern } from './broadcast.js';
 import { erf, gelu, geluTanh, sigmoid } from './math.js';
 import { type RefInput, type RefStorage, alloc, castValue } from './storage.js';
 
@@ -22,17 +23,32 @@ function mapBinary(f: (a: number, b: number) => number) {
   return (inputs: readonly RefInput[], _attrs: unknown, outs: readonly Spec[]): RefStorage[] => {
     const [a, b] = inputs as [RefInput, RefInput];
     const spec = outs[0]!;
-    const ia = broadcastIndex(spec.shape, a.shape);
-    const ib = broadcastIndex(spec.shape, b.shape);
+    const pa = broadcastPattern(spec.shape, a.shape);
+    const pb = broadcastPattern(spec.shape, b.shape);
     const ad = a.storage.data;
     const bd = b.storage.data;
-    const out = alloc(spec.dtype, ia ? ia.length : ib ? ib.length : ad.length);
+    const out = alloc(spec.dtype, numel(spec.shape));
     const o = out.data;
     const n = o.length;
-    if (!ia && !ib) for (let i = 0; i < n; i++) o[i] = f(ad[i]!, bd[i]!);
-    else if (!ia) for (let i = 0; i < n; i++) o[i] = f(ad[i]!, bd[ib![i]!]!);
-    else if (!ib) for (let i = 0; i < n; i++) o[i] = f(ad[ia[i]!]!, bd[i]!);
-    else for (let i = 0; i < n; i++) o[i] = f(ad[ia[i]!]!, bd[ib[i]!]!);
+    // The common layouts get a loop without an index array; anything else reads through one.
+    if (pa.kind === 'same' && pb.kind === 'same') for (let i = 0; i < n; i++) o[i] = f(ad[i]!, bd[i]!);
+    else if (pa.kind === 'same' && pb.kind === 'scalar') {
+      const v = bd[0]!;
+      for (let i = 0; i < n; i++) o[i] = f(ad[i]!, v);
+    } else if (pa.kind === 'scalar' && pb.kind === 'same') {
+      const v = ad[0]!;
+      for (let i = 0; i < n; i++) o[i] = f(v, bd[i]!);
+    } else if (pa.kind === 'same' && pb.kind === 'suffix') {
+      const m = pb.size;
+      for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) o[i + j] = f(ad[i + j]!, bd[j]!);
+    } else if (pa.kind === 'suffix' && pb.kind === 'same') {
+      const m = pa.size;
+      for (let i = 0; i < n; i += m) for (let j = 0; j < m; j++) o[i + j] = f(ad[j]!, bd[i + j]!);
+    } else {
+      const ia = broadcastIndex(spec.shape, a.shape);
+      const ib = broadcastIndex(spec.shape, b.shape);
+      for (let i = 0; i < n; i++) o[i] = f(ad[ia ? ia[i]! : i]!, bd[ib ? ib[i]! : i]!);
+    }
     return [out];
   };
 }
