@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""PyTorch baseline for `milestones run gpt --preset cpu`: karpathy/nanoGPT's model.py and train.py,
+condensed, run with nanoGPT's CPU configuration on the same data and schedule, on 2 threads.
+
+nanoGPT README, "I only have a macbook":
+  python train.py config/train_shakespeare_char.py --device=cpu --compile=False --eval_iters=20
+    --log_interval=1 --block_size=64 --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128
+    --max_iters=2000 --lr_decay_iters=2000 --dropout=0.0
+(the rest from config/train_shakespeare_char.py and train.py's defaults: lr 1e-3, min_lr 1e-4,
+warmup 100, beta2 0.99, weight decay 0.1, grad clip 1.0, eval every 250, bias False).
+
+One change from nanoGPT, made so that both sides compute the same function: the MLP uses GELU's tanh
+approximation (GPT-2's gelu_new, which our model uses so that GPT-2 weights load) where nanoGPT uses
+the exact erf GELU. Prints the validation loss at each evaluation and, at the end, one JSON line with
+the final losses, wall time and tokens/s.
+
+Usage: /usr/bin/python3 tools/reference/nanogpt_cpu_reference.py [--data-dir DIR] [--max-iters N]
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument('--data-dir', default=os.environ.get('MILESTONES_DATA', os.path.expanduser('~/.cache/milestones')))
+p.add_argument('--max-iters', type=int, default=2000)
+p.add_argument('--threads', type=int, default=2)
+p.add_argument('--seed', type=int, default=1337)
+args = p.parse_args()
+
+torch.set_num_threads(args.threads)
+torch.manual_seed(args.seed)
+
+# nanoGPT's CPU configuration
+batch_size, block_size = 12, 64
+n_layer, n_head, n_embd, dropout, bias = 4, 4, 128, 0.0, False
+max_iters, lr_decay_iters = args.max_iters, 2000
+learning_rate, min_lr, warmup_iters = 1e-3, 1e-4, 100
+beta1, beta2, weight_decay, grad_clip = 0.9, 0.99, 0.1, 1.0
+eval_interval, eval_iters = 250, 20
+
+# data: characters, first 90% train, last 10% val (data/shakespeare_char/prepare.py)
+with open(os.path.join(args.data_dir, 'tinyshakespeare', 'input.txt'), encoding='utf-8') as f:
+    text = f.read()
+chars = sorted(set(text))
+stoi = {ch: i for i, ch in enumerate(chars)}
+ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)
+n = int(0.9 * len(ids))
+splits = {'train': ids[:n], 'val': ids[n:]}
+
+
+def get_batch(split):
+    d = splits[split]
+    ix = torch.randint(len(d) - block_size, (batch_size,))
+    x = torch.stack([d[i:i + block_size] for i in ix])
+    y = torch.stack([d[i + 1:i + 1 + block_size] for i in ix])
+    return x, y
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+        self.register_buffer('bias', torch.tril(torch.ones(block_size, block_size)).view(1, 1, block_size, block_size))
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(n_embd, dim=2)
+        k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+        q = q.view(B, T, n_head, C // n_head).transpose(1, 2)
+        v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+        # nanoGPT's path for torch < 2.0 (Debian's torch has no scaled_dot_product_attention)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
+        y = F.softmax(att, dim=-1) @ v
+        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
+        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate='tanh'))
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln_1, self.attn, self.ln_2, self.mlp = LayerNorm(n_embd, bias), CausalSelfAttention(), LayerNorm(n_embd, bias), MLP()
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab_size):
+        super().__init__()
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(vocab_size, n_embd), wpe=nn.Embedding(block_size, n_embd),
+            h=nn.ModuleList([Block() for _ in range(n_layer)]), ln_f=LayerNorm(n_embd, bias)))
+        self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight
+        self.apply(self._init_weights)
+        for pn, p in self.named_parameters():
+            if pn.endswith('c_proj.weight'):
+                torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def forward(self, idx, targets):
+        t = idx.size(1)
+        x = self.transformer.wte(idx) + self.transformer.wpe(torch.arange(t))
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+
+
+model = GPT(len(chars))
+n_params = sum(p.numel() for p in model.parameters()) - model.transformer.wpe.weight.numel()
+print(f'number of parameters: {n_params / 1e6:.2f}M')
+params = [p for p in model.parameters() if p.requires_grad]
+optimizer = torch.optim.AdamW([
+    {'params': [p for p in params if p.dim() >= 2], 'weight_decay': weight_decay},
+    {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0},
+], lr=learning_rate, betas=(beta1, beta2))
+
+
+def get_lr(it):
+    if it < warmup_iters:
+        return learning_rate * (it + 1) / (warmup_iters + 1)
+    if it > lr_decay_iters:
+        return min_lr
+    ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (learning_rate - min_lr)
+
+
+@torch.no_grad()
+def estimate_loss():
+    model.eval()
+    out = {}
+    for split in ['train', 'val']:
+        out[split] = sum(model(*get_batch(split)).item() for _ in range(eval_iters)) / eval_iters
+    model.train()
+    return out
+
+
+t0 = time.time()
+losses = {}
+for it in range(max_iters + 1):
+    if it % eval_interval == 0 or it == max_iters:
+        losses = estimate_loss()
+        print(f'step {it}: train loss {losses["train"]:.4f}, val loss {losses["val"]:.4f}, {time.time() - t0:.1f} s', flush=True)
+    if it == max_iters:
+        break
+    for g in optimizer.param_groups:
+        g['lr'] = get_lr(it)
+    loss = model(*get_batch('train'))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+wall = time.time() - t0
+print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'iters': max_iters, 'train_loss': round(losses['train'], 4),
+                  'val_loss': round(losses['val'], 4), 'wall_s': round(wall, 1),
+                  'tokens_per_s': round(max_iters * batch_size * block_size / wall)}))
