@@ -37,8 +37,8 @@ function list(): void {
     return;
   }
   for (const lm of LANDMARKS) {
-    console.log(`${lm.name.padEnd(14)} ${lm.title}`);
-    console.log(`${''.padEnd(14)} presets: ${Object.keys(lm.spec.presets).join(', ')} (default ${lm.spec.defaultPreset})`);
+    console.log(`${lm.name.padEnd(18)} ${lm.title}`);
+    console.log(`${''.padEnd(18)} presets: ${Object.keys(lm.spec.presets).join(', ')} (default ${lm.spec.defaultPreset})`);
   }
 }
 

@@ -18,7 +18,6 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as rl from './rl/index.js';
 export * as io from './io/index.js';
-export { loadSafetensors, saveSafetensors, type SafetensorsContents } from './io/safetensors.js';
 export * as text from './text/index.js';
 export {
   Run,
