@@ -3,12 +3,16 @@
  */
 import type { Backend } from './types.js';
 import { referenceBackend } from './reference/index.js';
+import { cpuBackend } from './cpu/index.js';
 
 const backends = new Map<string, Backend>([['reference', referenceBackend as unknown as Backend]]);
+if (cpuBackend) backends.set('cpu', cpuBackend as unknown as Backend);
 
 export type Device = string;
 
-let defaultDevice: Device = process.env['MILESTONES_DEVICE'] ?? 'reference';
+// The native backend is what users run; the reference backend is the fallback when the addon
+// could not be built (it says so once when it loads), or on request.
+let defaultDevice: Device = process.env['MILESTONES_DEVICE'] ?? (backends.has('cpu') ? 'cpu' : 'reference');
 
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);

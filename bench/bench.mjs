@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// `npm run bench`: the same workloads on milestones (cpu backend), PyTorch CPU (Debian's
+// python3-torch, OpenBLAS, two threads) and TensorFlow.js (tfjs cpu and tfjs-backend-wasm), in one
+// invocation. Every round runs each framework once per workload, in turn (interleaved, so a busy
+// machine slows all of them alike); after warm-up the median of the rounds is reported, and
+// bench/RESULTS.md gets the machine, the versions and the speed ratios.
+//
+//   npm run bench                      everything (several minutes)
+//   npm run bench -- --only=sgemm      workloads whose name contains "sgemm"
+//   npm run bench -- --runs=7 --no-tfjs-cpu --no-write --dist=dist-mine  (another tsc output folder)
+//   npm run bench -- --tfjs-max-gflop=20   also time TensorFlow.js on the big GEMMs (very slow)
+//   npm run bench -- --cpu-time --no-write  one thread each, CPU time (for a machine busy with other work)
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const arg = (name, dflt) => {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : dflt;
+};
+const flag = (name) => process.argv.includes(`--${name}`);
+const RUNS = Number(arg('runs', 5));
+const WARMUP = Number(arg('warmup', 2));
+const ONLY = arg('only', '');
+const MIN_SAMPLE_S = 0.05; // small workloads repeat inside one sample until it lasts this long
+// --cpu-time: one thread each, timed by process CPU time instead of the wall clock. On a machine
+// shared with other work this shows what the kernels cost, where wall time mostly shows the queue.
+const CPU_TIME = flag('cpu-time');
+if (CPU_TIME) process.env.MILESTONES_NUM_THREADS = '1'; // read when the thread pool starts
+const TORCH_THREADS = CPU_TIME ? 1 : Number(arg('torch-threads', 2));
+// TensorFlow.js runs at a few GFLOP/s at best; above this many GFLOP per call a median of five takes
+// many minutes, so those rows are left out for it (and marked so in RESULTS.md).
+const TFJS_MAX_GFLOP = Number(arg('tfjs-max-gflop', 2));
+
+const ms = await import(join(root, arg('dist', 'dist'), 'src', 'index.js'));
+if (!ms.availableBackends().includes('cpu')) {
+  console.error('bench: the native cpu backend is not built (run npm install); nothing to measure');
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------- workloads
+
+const W = [];
+for (const n of [128, 256, 512, 1024, 2048]) W.push({ name: `sgemm ${n}`, kind: 'sgemm', m: n, k: n, n, flops: 2 * n ** 3 });
+W.push({ name: 'sgemm M=4096 K=512 N=2048', kind: 'sgemm', m: 4096, k: 512, n: 2048, flops: 2 * 4096 * 512 * 2048 });
+for (const [c, h] of [[16, 32], [32, 16], [64, 8]]) {
+  const flops = 2 * 128 * c * h * h * c * 9;
+  W.push({ name: `conv2d 3x3 ${c}ch ${h}x${h} b128 fwd`, kind: 'conv', n: 128, c, h, flops });
+  W.push({ name: `conv2d 3x3 ${c}ch ${h}x${h} b128 fwd+bwd`, kind: 'convBackward', n: 128, c, h, flops: 3 * flops });
+}
+W.push({ name: 'add 16M + 16M', kind: 'add', size: 16 * 1024 * 1024, bytes: 3 * 4 * 16 * 1024 * 1024 });
+W.push({ name: 'softmax 4096x4096 fwd', kind: 'softmax', rows: 4096, cols: 4096, bytes: 2 * 4 * 4096 * 4096 });
+W.push({ name: 'softmax 4096x4096 fwd+bwd', kind: 'softmaxBackward', rows: 4096, cols: 4096, bytes: 5 * 4 * 4096 * 4096 });
+const workloads = W.filter((w) => w.name.includes(ONLY));
+
+// ---------------------------------------------------------------- milestones
+
+function msBuild(w) {
+  const opts = { device: 'cpu' };
+  ms.manualSeed(0);
+  if (w.kind === 'sgemm') {
+    const a = ms.rand([w.m, w.k], opts);
+    const b = ms.rand([w.k, w.n], opts);
+    return () => a.matmul(b);
+  }
+  if (w.kind === 'conv' || w.kind === 'convBackward') {
+    const x = ms.randn([w.n, w.c, w.h, w.h], opts);
+    const wt = ms.randn([w.c, w.c, 3, 3], opts);
+    if (w.kind === 'conv') return () => ms.noGrad(() => ms.nn.functional.conv2d(x, wt, null, { padding: 1 }));
+    x.requiresGrad = true;
+    wt.requiresGrad = true;
+    const gy = ms.randn([w.n, w.c, w.h, w.h], opts);
+    return () => ms.grad([ms.nn.functional.conv2d(x, wt, null, { padding: 1 })], [x, wt], { gradOutputs: [gy] });
+  }
+  if (w.kind === 'add') {
+    const a = ms.rand([w.size], opts);
+    const b = ms.rand([w.size], opts);
+    return () => a.add(b);
+  }
+  const x = ms.randn([w.rows, w.cols], opts);
+  if (w.kind === 'softmax') return () => ms.noGrad(() => x.softmax(-1));
+  x.requiresGrad = true;
+  const gy = ms.randn([w.rows, w.cols], opts);
+  return () => ms.grad([x.softmax(-1)], [x], { gradOutputs: [gy] });
+}
+
+// ---------------------------------------------------------------- TensorFlow.js
+
+let tf = null;
+async function loadTf() {
+  tf = await import('@tensorflow/tfjs');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + '/');
+  wasm.setThreadsCount?.(2);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  await tf.setBackend('cpu');
+  await tf.ready();
+}
+
+function tfBuild(w) {
+  if (w.kind === 'sgemm') {
+    const a = tf.randomUniform([w.m, w.k]);
+    const b = tf.randomUniform([w.k, w.n]);
+    return () => tf.tidy(() => tf.matMul(a, b).dataSync());
+  }
+  if (w.kind === 'conv' || w.kind === 'convBackward') {
+    // TensorFlow.js convolves NHWC tensors with HWIO filters.
+    const x = tf.randomNormal([w.n, w.h, w.h, w.c]);
+    const f = tf.randomNormal([3, 3, w.c, w.c]);
+    if (w.kind === 'conv') return () => tf.tidy(() => tf.conv2d(x, f, 1, 'same').dataSync());
+    const gy = tf.randomNormal([w.n, w.h, w.h, w.c]);
+    const g = tf.grads((xx, ff) => tf.conv2d(xx, ff, 1, 'same'));
+    return () => tf.tidy(() => g([x, f], gy).map((t) => t.dataSync()));
+  }
+  if (w.kind === 'add') {
+    const a = tf.randomUniform([w.size]);
+    const b = tf.randomUniform([w.size]);
+    return () => tf.tidy(() => tf.add(a, b).dataSync());
+  }
+  const x = tf.randomNormal([w.rows, w.cols]);
+  if (w.kind === 'softmax') return () => tf.tidy(() => tf.softmax(x).dataSync());
+  const gy = tf.randomNormal([w.rows, w.cols]);
+  const g = tf.grad((xx) => tf.softmax(xx));
+  return () => tf.tidy(() => g(x, gy).dataSync());
+}
+
+// ---------------------------------------------------------------- PyTorch (a worker process)
+
+function startTorch() {
+  const py = spawn('/usr/bin/python3', [join(here, 'torch_worker.py'), String(TORCH_THREADS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: py.stdout });
+  const waiting = [];
+  lines.on('line', (l) => waiting.shift()(JSON.parse(l)));
+  const ask = (cmd) =>
+    new Promise((resolve) => {
+      waiting.push(resolve);
+      py.stdin.write(JSON.stringify(cmd) + '\n');
+    });
+  return { ask, close: () => py.stdin.end() };
+}
+
+// ---------------------------------------------------------------- timing
+
+function timeJs(f, reps) {
+  if (CPU_TIME) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < reps; i++) f();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1e6 / reps;
+  }
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < reps; i++) f();
+  return Number(process.hrtime.bigint() - t0) / 1e9 / reps;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main() {
+  const frameworks = ['milestones', 'pytorch', 'tfjs-wasm', 'tfjs-cpu'].filter(
+    (f) => !flag(`no-${f}`) && !(CPU_TIME && f.startsWith('tfjs')),
+  );
+  const useTf = frameworks.some((f) => f.startsWith('tfjs'));
+  if (useTf) await loadTf();
+  const torch = frameworks.includes('pytorch') ? startTorch() : null;
+  const results = [];
+  for (const [wi, w] of workloads.entries()) {
+    const runners = {};
+    if (frameworks.includes('milestones')) {
+      const f = msBuild(w);
+      runners.milestones = async (reps) => timeJs(f, reps);
+    }
+    if (torch) {
+      await torch.ask({ op: 'setup', id: wi, workload: w });
+      runners.pytorch = async (reps) => (await torch.ask({ op: 'run', id: wi, reps, cpu: CPU_TIME })).seconds;
+    }
+    for (const backend of ['wasm', 'cpu']) {
+      if (!frameworks.includes(`tfjs-${backend}`)) continue;
+      if ((w.flops ?? 0) > TFJS_MAX_GFLOP * 1e9) continue;
+      await tf.setBackend(backend);
+      const f = tfBuild(w);
+      runners[`tfjs-${backend}`] = async (reps) => {
+        await tf.setBackend(backend);
+        return timeJs(f, reps);
+      };
+    }
+    // Warm-up, which also sets each framework's repetitions per sample. A framework that cannot run
+    // the workload (tfjs-backend-wasm has no Conv2DBackpropFilter kernel) is reported as such.
+    const reps = {};
+    const failed = {};
+    for (const [name, run] of Object.entries(runners)) {
+      try {
+        let t = await run(1);
+        reps[name] = Math.max(1, Math.ceil(MIN_SAMPLE_S / t));
+        for (let i = 1; i < WARMUP; i++) t = await run(reps[name]);
+      } catch (e) {
+        failed[name] = e.message.split('\n')[0];
+        delete runners[name];
+        console.log(`${w.name}: ${name} cannot run it: ${failed[name]}`);
+      }
+    }
+    const samples = Object.fromEntries(Object.keys(runners).map((k) => [k, []]));
+    for (let r = 0; r < RUNS; r++) {
+      for (const [name, run] of Object.entries(runners)) samples[name].push(await run(reps[name]));
+    }
+    const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    results.push({ workload: w, median: med, samples, failed });
+    const line = Object.entries(med)
+      .map(([k, v]) => `${k} ${(v * 1e3).toFixed(2)} ms`)
+      .join(', ');
+    console.log(`${w.name}: ${line}`);
+  }
+  torch?.close();
+  return { results, torchInfo: torch ? null : null, frameworks };
+}
+
+function versions() {
+  const pkg = (p) => JSON.parse(readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
+  const torchInfo = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import torch; print(torch.__version__); print(torch.__config__.parallel_info().splitlines()[0])'],
+    { encoding: 'utf8' },
+  ).stdout.trim();
+  let blas = 'unknown';
+  for (const link of ['/etc/alternatives/libblas.so.3-x86_64-linux-gnu', '/etc/alternatives/libblas.so.3']) {
+    if (existsSync(link)) blas = readlinkSync(link);
+  }
+  return {
+    node: process.version,
+    milestones: ms.VERSION,
+    cpu: ms.describeBackend('cpu'),
+    torch: torchInfo.split('\n')[0],
+    blas,
+    tfjs: pkg('@tensorflow/tfjs'),
+    tfjsWasm: pkg('@tensorflow/tfjs-backend-wasm'),
+  };
+}
+
+function machine() {
+  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
+  const field = (k) => (lscpu.match(new RegExp(`^${k}:\\s*(.*)$`, 'm')) ?? [])[1] ?? '?';
+  const flags = field('Flags');
+  const isa = ['avx2', 'fma', 'avx512f'].filter((f) => flags.split(' ').includes(f)).join(', ');
+  return `${field('Model name')}, ${cpus().length} logical CPUs (${isa}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, L2 ${field('L2 cache')}`;
+}
+
+function rate(w, seconds) {
+  return w.flops ? `${(w.flops / seconds / 1e9).toFixed(1)} GFLOP/s` : `${(w.bytes / seconds / 1e9).toFixed(1)} GB/s`;
+}
+
+const { results, frameworks } = await main();
+const v = versions();
+const rows = results.map(({ workload: w, median: m, failed }) => {
+  const cell = (k) => (failed[k] ? 'cannot run it¹' : m[k] === undefined ? '—' : `${(m[k] * 1e3).toFixed(2)} ms`);
+  const ratio = (k) => (m[k] === undefined || m.milestones === undefined ? '—' : `${(m[k] / m.milestones).toFixed(2)}×`);
+  return `| ${w.name} | ${cell('milestones')} (${rate(w, m.milestones)}) | ${cell('pytorch')}${m.pytorch ? ` (${rate(w, m.pytorch)})` : ''} | ${ratio('pytorch')} | ${cell('tfjs-wasm')} | ${ratio('tfjs-wasm')} | ${cell('tfjs-cpu')} | ${ratio('tfjs-cpu')} |`;
+});
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const md = `# Benchmarks
+
+Written by \`npm run bench\` (bench/bench.mjs) on ${new Date().toISOString().slice(0, 10)}${CPU_TIME ? ', with --cpu-time (one thread each, process CPU time)' : ''}. Medians of ${RUNS} interleaved
+rounds after ${WARMUP} warm-up rounds; one sample repeats a workload until it lasts at least ${MIN_SAMPLE_S * 1e3} ms.
+**Speed ratio** = the other framework's median time / milestones' median time, so above 1× means milestones is
+faster. Load average at the end of the run: ${load}.
+
+- machine: ${machine()}
+- milestones ${v.milestones}, cpu backend: ${v.cpu}; Node ${v.node}
+- PyTorch ${v.torch} (Debian python3-torch), ${TORCH_THREADS} threads (\`torch.set_num_threads\`), BLAS: ${v.blas}
+- TensorFlow.js ${v.tfjs} (\`cpu\` backend) and tfjs-backend-wasm ${v.tfjsWasm}
+- frameworks measured: ${frameworks.join(', ')}; TensorFlow.js only on workloads of at most ${TFJS_MAX_GFLOP} GFLOP
+  per call (— in its columns above that: one sample would take minutes)
+
+| workload | milestones | PyTorch | speed vs PyTorch | tfjs-wasm | speed vs tfjs-wasm | tfjs-cpu | speed vs tfjs-cpu |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+${results.some((r) => Object.keys(r.failed).length) ? `\n¹ ${[...new Set(results.flatMap((r) => Object.entries(r.failed).map(([k, v]) => `${k}: ${v}`)))].join('; ')}\n` : ''}`;
+const notesFile = join(here, 'NOTES.md');
+const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8')}` : '';
+if (!flag('no-write')) {
+  writeFileSync(join(here, 'RESULTS.md'), md + notes);
+  console.log('wrote bench/RESULTS.md');
+} else {
+  console.log(md);
+}

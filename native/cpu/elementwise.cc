@@ -1,0 +1,270 @@
+// Elementwise kernels: unary maps, broadcasting binary maps, where, and strided copies (the
+// movement primitives permute, expand, slice, flip and sliceScatter are all one strided copy).
+// Float32 arithmetic is done in float32, which for + - * / gives exactly the double-then-round
+// result of the reference; everything else is computed in double, as the reference does.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels.h"
+#include "pool.h"
+
+namespace ms {
+
+namespace {
+
+constexpr int64_t GRAIN = 1 << 15;  // elements per task: large enough to hide the hand-off
+
+double sigmoidD(double x) {
+  if (x >= 0) return 1 / (1 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1 + e);
+}
+
+template <class T, class U, class F>
+void mapUnary(const void* xv, void* ov, int64_t n, F f) {
+  const T* __restrict x = static_cast<const T*>(xv);
+  U* __restrict o = static_cast<U*>(ov);
+  parallelFor(n, GRAIN, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) o[i] = f(x[i]);
+  });
+}
+
+// Float ops on any storage type, computed in double and stored with typed-array semantics.
+template <class T, class U, class F>
+void mapUnaryD(const void* x, void* o, int64_t n, F f) {
+  mapUnary<T, U>(x, o, n, [f](T v) { return storeAs<U>(f(static_cast<double>(v))); });
+}
+
+template <class T>
+void unaryTyped(int op, const void* x, DT outDt, void* o, int64_t n, const double* p) {
+  const double SQRT_2_OVER_PI = std::sqrt(2.0 / M_PI);
+  switch (op) {
+    case 0: return mapUnaryD<T, T>(x, o, n, [](double v) { return -v; });
+    case 1: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::fabs(v); });
+    case 2: return mapUnaryD<T, T>(x, o, n, [](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; });  // NaN -> 0, as PyTorch
+    case 3: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::exp(v); });
+    case 4: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::log(v); });
+    case 5: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::log1p(v); });
+    case 6: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::sqrt(v); });
+    case 7: return mapUnaryD<T, T>(x, o, n, [](double v) { return 1 / std::sqrt(v); });
+    case 8: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::sin(v); });
+    case 9: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::cos(v); });
+    case 10: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::tanh(v); });
+    case 11: return mapUnaryD<T, T>(x, o, n, [](double v) { return sigmoidD(v); });
+    case 12: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::erf(v); });
+    case 13: return mapUnaryD<T, T>(x, o, n, [](double v) { return v > 0 ? v : v == v ? 0.0 : v; });
+    case 14: return mapUnaryD<T, T>(x, o, n, [](double v) { return 0.5 * v * (1 + std::erf(v / M_SQRT2)); });
+    case 15:
+      return mapUnaryD<T, T>(x, o, n, [SQRT_2_OVER_PI](double v) {
+        return 0.5 * v * (1 + std::tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+      });
+    case 16: return mapUnaryD<T, T>(x, o, n, [](double v) { return v * sigmoidD(v); });
+    case 17: {
+      const double slope = p[0];
+      return mapUnaryD<T, T>(x, o, n, [slope](double v) { return v > 0 ? v : slope * v; });
+    }
+    case 18: {
+      const double alpha = p[0];
+      return mapUnaryD<T, T>(x, o, n, [alpha](double v) { return v > 0 ? v : alpha * std::expm1(v); });
+    }
+    case 19: {
+      const double beta = p[0], threshold = p[1];
+      return mapUnaryD<T, T>(x, o, n, [beta, threshold](double v) {
+        return v * beta > threshold ? v : std::log1p(std::exp(beta * v)) / beta;
+      });
+    }
+    case 20: {
+      const double lo = p[0], hi = p[1];
+      const bool hasLo = (static_cast<int>(p[2]) & 1) != 0, hasHi = (static_cast<int>(p[2]) & 2) != 0;
+      return mapUnaryD<T, T>(x, o, n, [=](double v) {
+        if (v != v) return v;
+        double y = v;
+        if (hasLo && y < lo) y = lo;
+        if (hasHi && y > hi) y = hi;
+        return y;
+      });
+    }
+    case 21: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::floor(v); });
+    case 22: return mapUnary<T, uint8_t>(x, o, n, [](T v) { return static_cast<uint8_t>(v == 0 ? 1 : 0); });
+    case 23:
+      // cast: from any dtype to any dtype (bool: != 0, int32: truncation as ToInt32).
+      switch (outDt) {
+        case DT::f32: return mapUnary<T, float>(x, o, n, [](T v) { return static_cast<float>(v); });
+        case DT::f64: return mapUnary<T, double>(x, o, n, [](T v) { return static_cast<double>(v); });
+        case DT::i32: return mapUnaryD<T, int32_t>(x, o, n, [](double v) { return v; });
+        case DT::u8: return mapUnary<T, uint8_t>(x, o, n, [](T v) { return static_cast<uint8_t>(v != 0 ? 1 : 0); });
+      }
+  }
+}
+
+// Merges adjacent dimensions that every operand walks contiguously, so the inner loop is long.
+void coalesce(std::vector<int64_t>& shape, std::vector<std::vector<int64_t>*> strides) {
+  std::vector<int64_t> s;
+  std::vector<std::vector<int64_t>> st(strides.size());
+  for (size_t d = 0; d < shape.size(); d++) {
+    if (shape[d] == 1) continue;  // a size-1 dimension never moves any operand
+    bool merge = !s.empty();
+    for (size_t k = 0; merge && k < strides.size(); k++)
+      merge = st[k].back() == (*strides[k])[d] * shape[d];
+    if (merge) {
+      s.back() *= shape[d];
+      for (size_t k = 0; k < strides.size(); k++) st[k].back() = (*strides[k])[d];
+    } else {
+      s.push_back(shape[d]);
+      for (size_t k = 0; k < strides.size(); k++) st[k].push_back((*strides[k])[d]);
+    }
+  }
+  if (s.empty()) {
+    s.push_back(1);
+    for (auto& v : st) v.push_back(0);
+  }
+  shape = s;
+  for (size_t k = 0; k < strides.size(); k++) *strides[k] = st[k];
+}
+
+// Walks the outer dimensions of a coalesced iteration: calls f(row, offsets...) per inner row.
+template <int NOPS, class F>
+void forRows(const std::vector<int64_t>& shape, const std::vector<int64_t>* strides[NOPS], F f) {
+  const int rank = static_cast<int>(shape.size());
+  const int64_t L = shape[rank - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= shape[d];
+  const int64_t grain = std::max<int64_t>(1, GRAIN / std::max<int64_t>(L, 1));
+  parallelFor(rows, grain, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      int64_t off[NOPS] = {};
+      int64_t rem = r;
+      for (int d = rank - 2; d >= 0; d--) {
+        const int64_t i = rem % shape[d];
+        rem /= shape[d];
+        for (int k = 0; k < NOPS; k++) off[k] += i * (*strides[k])[d];
+      }
+      f(r * L, off, L);
+    }
+  });
+}
+
+template <class T, class U, class F>
+void mapBinary(const Operand& a, const Operand& b, void* ov, std::vector<int64_t> shape, F f) {
+  std::vector<int64_t> sa = a.strides, sb = b.strides;
+  coalesce(shape, {&sa, &sb});
+  const T* A = static_cast<const T*>(a.data);
+  const T* B = static_cast<const T*>(b.data);
+  U* O = static_cast<U*>(ov);
+  const std::vector<int64_t>* st[2] = {&sa, &sb};
+  const int64_t ia = sa.back(), ib = sb.back();
+  forRows<2>(shape, st, [&](int64_t o0, const int64_t* off, int64_t L) {
+    const T* __restrict x = A + off[0];
+    const T* __restrict y = B + off[1];
+    U* __restrict o = O + o0;
+    if (ia == 1 && ib == 1)
+      for (int64_t i = 0; i < L; i++) o[i] = f(x[i], y[i]);
+    else if (ia == 1 && ib == 0) {
+      const T yv = y[0];
+      for (int64_t i = 0; i < L; i++) o[i] = f(x[i], yv);
+    } else if (ia == 0 && ib == 1) {
+      const T xv = x[0];
+      for (int64_t i = 0; i < L; i++) o[i] = f(xv, y[i]);
+    } else
+      for (int64_t i = 0; i < L; i++) o[i] = f(x[i * ia], y[i * ib]);
+  });
+}
+
+double jsPow(double x, double y) {
+  // JavaScript's Math.pow differs from C's pow on these: pow(1, NaN) and pow(+-1, +-Infinity) are NaN.
+  if (y != y) return NAN;
+  if (std::isinf(y) && std::fabs(x) == 1) return NAN;
+  return std::pow(x, y);
+}
+
+template <class T>
+void binaryTyped(int op, const Operand& a, const Operand& b, void* o, const std::vector<int64_t>& shape) {
+  // Native arithmetic for float32/float64; integer and bool results go through double and are
+  // stored with typed-array wrap-around, as the reference does.
+  constexpr bool F = std::is_floating_point<T>::value;
+  using D = double;
+  auto arith = [&](auto f) {
+    if constexpr (F)
+      mapBinary<T, T>(a, b, o, shape, [f](T x, T y) { return static_cast<T>(f(x, y)); });
+    else
+      mapBinary<T, T>(a, b, o, shape, [f](T x, T y) { return storeAs<T>(f(D(x), D(y))); });
+  };
+  auto cmp = [&](auto f) { mapBinary<T, uint8_t>(a, b, o, shape, [f](T x, T y) { return uint8_t(f(x, y) ? 1 : 0); }); };
+  switch (op) {
+    case 0: return arith([](auto x, auto y) { return x + y; });
+    case 1: return arith([](auto x, auto y) { return x - y; });
+    case 2: return arith([](auto x, auto y) { return x * y; });
+    case 3: return arith([](auto x, auto y) { return D(x) / D(y); });
+    case 4: return arith([](auto x, auto y) { return jsPow(D(x), D(y)); });
+    case 5: return arith([](auto x, auto y) { return x != x || y != y ? NAN : x > y ? x : y; });
+    case 6: return arith([](auto x, auto y) { return x != x || y != y ? NAN : x < y ? x : y; });
+    case 7: return cmp([](T x, T y) { return x == y; });
+    case 8: return cmp([](T x, T y) { return x != y; });
+    case 9: return cmp([](T x, T y) { return x < y; });
+    case 10: return cmp([](T x, T y) { return x <= y; });
+    case 11: return cmp([](T x, T y) { return x > y; });
+    case 12: return cmp([](T x, T y) { return x >= y; });
+    case 13: return cmp([](T x, T y) { return x != 0 && y != 0; });
+    case 14: return cmp([](T x, T y) { return x != 0 || y != 0; });
+    case 15: return cmp([](T x, T y) { return (x != 0) != (y != 0); });
+  }
+}
+
+}  // namespace
+
+void unary(int op, DT dt, const void* x, DT outDt, void* out, int64_t n, const double* params) {
+  MS_DISPATCH(dt, T, unaryTyped<T>(op, x, outDt, out, n, params));
+}
+
+void binary(int op, const Operand& a, const Operand& b, DT outDt, void* out, const std::vector<int64_t>& shape) {
+  (void)outDt;
+  MS_DISPATCH(a.dtype, T, binaryTyped<T>(op, a, b, out, shape));
+}
+
+void where(const Operand& c, const Operand& a, const Operand& b, void* out, const std::vector<int64_t>& shape0) {
+  std::vector<int64_t> shape = shape0, sc = c.strides, sa = a.strides, sb = b.strides;
+  coalesce(shape, {&sc, &sa, &sb});
+  const std::vector<int64_t>* st[3] = {&sc, &sa, &sb};
+  const uint8_t* C = static_cast<const uint8_t*>(c.data);
+  MS_DISPATCH(a.dtype, T, {
+    const T* A = static_cast<const T*>(a.data);
+    const T* B = static_cast<const T*>(b.data);
+    T* O = static_cast<T*>(out);
+    const int64_t ic = sc.back(), ia = sa.back(), ib = sb.back();
+    forRows<3>(shape, st, [&](int64_t o0, const int64_t* off, int64_t L) {
+      for (int64_t i = 0; i < L; i++) O[o0 + i] = C[off[0] + i * ic] ? A[off[1] + i * ia] : B[off[2] + i * ib];
+    });
+  });
+}
+
+void stridedCopy(DT dt, const void* x, void* out, const std::vector<int64_t>& shape0,
+                 const std::vector<int64_t>& strides0, int64_t base, bool scatter) {
+  // Gather: out[i] = x[base + offset(i)]. Scatter: out[base + offset(i)] = x[i].
+  std::vector<int64_t> shape = shape0, st = strides0, dense(shape0.size());
+  int64_t s = 1;
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; d--) {
+    dense[d] = s;
+    s *= shape[d];
+  }
+  if (s == 0) return;
+  coalesce(shape, {&st, &dense});
+  const std::vector<int64_t>* sts[1] = {&st};
+  const int64_t inc = st.back();
+  MS_DISPATCH(dt, T, {
+    const T* X = static_cast<const T*>(x);
+    T* O = static_cast<T*>(out);
+    forRows<1>(shape, sts, [&](int64_t o0, const int64_t* off, int64_t L) {
+      const int64_t b0 = base + off[0];
+      if (scatter) {
+        for (int64_t i = 0; i < L; i++) O[b0 + i * inc] = X[o0 + i];
+      } else if (inc == 1) {
+        std::memcpy(O + o0, X + b0, L * sizeof(T));
+      } else {
+        for (int64_t i = 0; i < L; i++) O[o0 + i] = X[b0 + i * inc];
+      }
+    });
+  });
+}
+
+}  // namespace ms

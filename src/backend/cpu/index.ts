@@ -1,0 +1,408 @@
+/**
+ * The cpu backend: the primitives as C++17 kernels (native/cpu/) called through N-API. Tensors live
+ * in JavaScript typed arrays, as in the reference backend, so the garbage collector frees them and
+ * the kernels read and write them in place.
+ *
+ * A few primitives still run the reference kernel on the same storage (see DELEGATED); every other
+ * one is native. Integer and bool tensors go through the same kernels with typed-array semantics.
+ */
+import type { DType } from '../../dtype.js';
+import type { PrimitiveAttrs, PrimitiveName, Spec } from '../../ops/primitives.js';
+import { numel, stridesOf } from '../../shape.js';
+import { fillNormal } from '../philox.js';
+import { referenceBackend } from '../reference/index.js';
+import type { Backend, HostArray, Kernel, KernelInput, Storage } from '../types.js';
+import { type Addon, addon } from './addon.js';
+
+/** A cpu tensor's storage: a typed array on the JavaScript heap. */
+export interface CpuStorage extends Storage {
+  readonly backend: 'cpu';
+  readonly data: HostArray;
+}
+
+type In = KernelInput<CpuStorage>;
+
+function allocArray(dtype: DType, size: number): HostArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(size);
+    case 'float64':
+      return new Float64Array(size);
+    case 'int32':
+      return new Int32Array(size);
+    case 'bool':
+      return new Uint8Array(size);
+  }
+}
+
+function wrap(data: HostArray, dtype: DType): CpuStorage {
+  return { backend: 'cpu', dtype, size: data.length, data };
+}
+
+function alloc(spec: Spec): CpuStorage {
+  return wrap(allocArray(spec.dtype, numel(spec.shape)), spec.dtype);
+}
+
+/** Element strides of `inShape` read as `outShape` under broadcasting (0 along broadcast axes). */
+function broadcastStrides(outShape: readonly number[], inShape: readonly number[]): number[] {
+  const s = stridesOf(inShape);
+  const out = new Array<number>(outShape.length).fill(0);
+  for (let i = 0; i < inShape.length; i++) {
+    const o = outShape.length - inShape.length + i;
+    out[o] = inShape[i] === 1 ? 0 : s[i]!;
+  }
+  return out;
+}
+
+/** [outer, len, inner] of `shape` around `axis` (a scalar counts as one element). */
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  if (shape.length === 0) return [1, 1, 1];
+  return [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
+}
+
+// Operation codes shared with native/cpu/elementwise.cc and reduce.cc.
+const UNARY = {
+  neg: 0, abs: 1, sign: 2, exp: 3, log: 4, log1p: 5, sqrt: 6, rsqrt: 7, sin: 8, cos: 9, tanh: 10,
+  sigmoid: 11, erf: 12, relu: 13, gelu: 14, geluTanh: 15, silu: 16, leakyRelu: 17, elu: 18,
+  softplus: 19, clamp: 20, floor: 21, logicalNot: 22, cast: 23,
+} as const;
+const BINARY = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10,
+  gt: 11, ge: 12, logicalAnd: 13, logicalOr: 14, logicalXor: 15,
+} as const;
+const REDUCE = { sum: 0, prod: 1, amax: 2, amin: 3 } as const;
+
+/** Primitives that still run the reference kernel (on the same typed arrays). */
+export const DELEGATED: readonly PrimitiveName[] = [
+  'gather',
+  'scatter',
+  'scatterAdd',
+  'indexSelect',
+  'indexAdd',
+  'argsort',
+  'adaptiveAvgPool2d',
+  'adaptiveAvgPool2dBackward',
+];
+
+function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> } {
+  const unary =
+    (op: number, params: (a: any) => [number, number, number] = () => [0, 0, 0]) =>
+    (inputs: readonly In[], a: any, outs: readonly Spec[]): CpuStorage[] => {
+      const out = alloc(outs[0]!);
+      native.unary(op, inputs[0]!.storage.data, out.data, ...params(a));
+      return [out];
+    };
+  const binary =
+    (op: number) =>
+    (inputs: readonly In[], _a: unknown, outs: readonly Spec[]): CpuStorage[] => {
+      const [x, y] = inputs as [In, In];
+      const shape = outs[0]!.shape as number[];
+      const out = alloc(outs[0]!);
+      native.binary(
+        op,
+        x.storage.data,
+        broadcastStrides(shape, x.shape),
+        y.storage.data,
+        broadcastStrides(shape, y.shape),
+        out.data,
+        shape,
+      );
+      return [out];
+    };
+  const reduce =
+    (op: number) =>
+    (inputs: readonly In[], a: PrimitiveAttrs['sum'], outs: readonly Spec[]): CpuStorage[] => {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      native.reduce(op, x.storage.data, [...x.shape], a.axes, out.data);
+      return [out];
+    };
+  const argReduce =
+    (isMax: boolean) =>
+    (inputs: readonly In[], a: PrimitiveAttrs['argmax'], outs: readonly Spec[]): CpuStorage[] => {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      if (x.shape.length === 0) return [out];
+      const [outer, len, inner] = around(x.shape, a.axis);
+      native.argReduce(isMax, x.storage.data, outer, len, inner, out.data as Int32Array);
+      return [out];
+    };
+  /** A strided read of the input: out[i] = x[base + sum_d index_d(i) * strides[d]]. */
+  const gatherStrided = (x: In, spec: Spec, strides: number[], base: number): CpuStorage[] => {
+    const out = alloc(spec);
+    native.strided(x.storage.data, out.data, [...spec.shape], strides, base, false);
+    return [out];
+  };
+  const softmaxLike =
+    (log: boolean) =>
+    (inputs: readonly In[], a: PrimitiveAttrs['softmax'], outs: readonly Spec[]): CpuStorage[] => {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      const [outer, len, inner] = around(x.shape, a.axis);
+      native.softmax(x.storage.data, out.data, outer, len, inner, log);
+      return [out];
+    };
+  /** [N, C, H, W, O, C / groups, KH, KW, HO, WO, sh, sw, ph, pw, dh, dw, groups], as addon.cc reads it. */
+  const convGeometry = (
+    xShape: readonly number[],
+    wShape: readonly number[],
+    yShape: readonly number[],
+    a: PrimitiveAttrs['conv2d'],
+  ): number[] => [...xShape, ...wShape, yShape[2]!, yShape[3]!, ...a.stride, ...a.padding, ...a.dilation, a.groups];
+  const poolGeometry = (
+    x: readonly number[],
+    y: readonly number[],
+    a: PrimitiveAttrs['avgPool2d'] | PrimitiveAttrs['maxPool2dIndices'],
+    dilation: [number, number],
+    countIncludePad: boolean,
+  ): number[] => [
+    x[0]! * x[1]!,
+    x[2]!,
+    x[3]!,
+    y[2]!,
+    y[3]!,
+    ...a.kernel,
+    ...a.stride,
+    ...a.padding,
+    ...dilation,
+    countIncludePad ? 1 : 0,
+  ];
+  const ref = referenceBackend.kernels as unknown as Record<string, Kernel<any, any>>;
+  /** Runs the reference kernel on the same typed arrays and relabels its outputs as cpu storage. */
+  const delegate =
+    (name: PrimitiveName) =>
+    (inputs: readonly In[], a: any, outs: readonly Spec[]): CpuStorage[] =>
+      ref[name]!(inputs, a, outs).map((s: { data: HostArray; dtype: DType }) => wrap(s.data, s.dtype));
+
+  return {
+    neg: unary(UNARY.neg),
+    abs: unary(UNARY.abs),
+    sign: unary(UNARY.sign),
+    exp: unary(UNARY.exp),
+    log: unary(UNARY.log),
+    log1p: unary(UNARY.log1p),
+    sqrt: unary(UNARY.sqrt),
+    rsqrt: unary(UNARY.rsqrt),
+    sin: unary(UNARY.sin),
+    cos: unary(UNARY.cos),
+    tanh: unary(UNARY.tanh),
+    sigmoid: unary(UNARY.sigmoid),
+    erf: unary(UNARY.erf),
+    relu: unary(UNARY.relu),
+    gelu: unary(UNARY.gelu),
+    geluTanh: unary(UNARY.geluTanh),
+    silu: unary(UNARY.silu),
+    leakyRelu: unary(UNARY.leakyRelu, (a: PrimitiveAttrs['leakyRelu']) => [a.slope, 0, 0]),
+    elu: unary(UNARY.elu, (a: PrimitiveAttrs['elu']) => [a.alpha, 0, 0]),
+    softplus: unary(UNARY.softplus, (a: PrimitiveAttrs['softplus']) => [a.beta, a.threshold, 0]),
+    clamp: unary(UNARY.clamp, (a: PrimitiveAttrs['clamp']) => [
+      a.min ?? 0,
+      a.max ?? 0,
+      (a.min !== null ? 1 : 0) | (a.max !== null ? 2 : 0),
+    ]),
+    floor: unary(UNARY.floor),
+    logicalNot: unary(UNARY.logicalNot),
+    cast: unary(UNARY.cast),
+
+    add: binary(BINARY.add),
+    sub: binary(BINARY.sub),
+    mul: binary(BINARY.mul),
+    div: binary(BINARY.div),
+    pow: binary(BINARY.pow),
+    maximum: binary(BINARY.maximum),
+    minimum: binary(BINARY.minimum),
+    eq: binary(BINARY.eq),
+    ne: binary(BINARY.ne),
+    lt: binary(BINARY.lt),
+    le: binary(BINARY.le),
+    gt: binary(BINARY.gt),
+    ge: binary(BINARY.ge),
+    logicalAnd: binary(BINARY.logicalAnd),
+    logicalOr: binary(BINARY.logicalOr),
+    logicalXor: binary(BINARY.logicalXor),
+    where(inputs, _a, outs) {
+      const [c, x, y] = inputs as [In, In, In];
+      const shape = outs[0]!.shape as number[];
+      const out = alloc(outs[0]!);
+      native.where(
+        c.storage.data,
+        broadcastStrides(shape, c.shape),
+        x.storage.data,
+        broadcastStrides(shape, x.shape),
+        y.storage.data,
+        broadcastStrides(shape, y.shape),
+        out.data,
+        shape,
+      );
+      return [out];
+    },
+
+    sum: reduce(REDUCE.sum),
+    prod: reduce(REDUCE.prod),
+    amax: reduce(REDUCE.amax),
+    amin: reduce(REDUCE.amin),
+    argmax: argReduce(true),
+    argmin: argReduce(false),
+    cumsum(inputs, a, outs) {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      const [outer, len, inner] = around(x.shape, a.axis);
+      native.cumsum(x.storage.data, out.data, outer, len, inner);
+      return [out];
+    },
+    bmm(inputs, a, outs) {
+      const [x, y] = inputs as [In, In];
+      const [B, M, N] = outs[0]!.shape as [number, number, number];
+      const K = a.transA ? x.shape[1]! : x.shape[2]!;
+      const out = alloc(outs[0]!);
+      if (x.dtype === 'float32' || x.dtype === 'float64') {
+        native.bmm(x.storage.data, y.storage.data, out.data, B, M, N, K, a.transA, a.transB);
+        return [out];
+      }
+      return delegate('bmm')(inputs, a, outs); // integer matmul: rare, exact in the reference
+    },
+
+    reshape: (inputs) => [inputs[0]!.storage],
+    permute(inputs, a, outs) {
+      const strides = stridesOf(inputs[0]!.shape);
+      return gatherStrided(inputs[0]!, outs[0]!, a.perm.map((p) => strides[p]!), 0);
+    },
+    expand(inputs, _a, outs) {
+      return gatherStrided(inputs[0]!, outs[0]!, broadcastStrides(outs[0]!.shape, inputs[0]!.shape), 0);
+    },
+    slice(inputs, a, outs) {
+      const strides = stridesOf(inputs[0]!.shape);
+      const base = a.starts.reduce((acc, s, d) => acc + s * strides[d]!, 0);
+      return gatherStrided(inputs[0]!, outs[0]!, a.steps.map((st, d) => st * strides[d]!), base);
+    },
+    sliceScatter(inputs, a, outs) {
+      const g = inputs[0]!;
+      const strides = stridesOf(a.inputShape);
+      const base = a.starts.reduce((acc, s, d) => acc + s * strides[d]!, 0);
+      const out = alloc(outs[0]!);
+      const steps = a.steps.map((st, d) => st * strides[d]!);
+      native.strided(g.storage.data, out.data, [...g.shape], steps, base, true);
+      return [out];
+    },
+    cat(inputs, a, outs) {
+      // Row copies with TypedArray.set (a memcpy inside V8).
+      const out = alloc(outs[0]!);
+      const [outer, total, inner] = around(outs[0]!.shape, a.axis);
+      let at = 0;
+      for (const x of inputs) {
+        const len = x.shape[a.axis]!;
+        const xd = x.storage.data;
+        for (let o = 0; o < outer; o++) {
+          out.data.set(xd.subarray(o * len * inner, (o + 1) * len * inner), (o * total + at) * inner);
+        }
+        at += len;
+      }
+      return [out];
+    },
+    flip(inputs, a, outs) {
+      const x = inputs[0]!;
+      const strides = stridesOf(x.shape);
+      let base = 0;
+      const st = strides.map((s, d) => {
+        if (!a.axes.includes(d) || x.shape[d] === 0) return s;
+        base += (x.shape[d]! - 1) * s;
+        return -s;
+      });
+      return gatherStrided(x, outs[0]!, st, base);
+    },
+
+    gather: delegate('gather'),
+    scatter: delegate('scatter'),
+    scatterAdd: delegate('scatterAdd'),
+    indexSelect: delegate('indexSelect'),
+    indexAdd: delegate('indexAdd'),
+    argsort: delegate('argsort'),
+
+    softmax: softmaxLike(false),
+    logSoftmax: softmaxLike(true),
+    conv2d(inputs, a, outs) {
+      const [x, w] = inputs as [In, In];
+      const out = alloc(outs[0]!);
+      native.conv(0, x.storage.data, w.storage.data, out.data, convGeometry(x.shape, w.shape, outs[0]!.shape, a));
+      return [out];
+    },
+    conv2dBackwardInput(inputs, a, outs) {
+      const [gy, w] = inputs as [In, In];
+      const out = alloc(outs[0]!);
+      native.conv(1, gy.storage.data, w.storage.data, out.data, convGeometry(a.inputShape, w.shape, gy.shape, a));
+      return [out];
+    },
+    conv2dBackwardWeight(inputs, a, outs) {
+      const [x, gy] = inputs as [In, In];
+      const out = alloc(outs[0]!);
+      native.conv(2, x.storage.data, gy.storage.data, out.data, convGeometry(x.shape, a.weightShape, gy.shape, a));
+      return [out];
+    },
+    maxPool2dIndices(inputs, a, outs) {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      native.pool(0, x.storage.data, out.data, poolGeometry(x.shape, outs[0]!.shape, a, a.dilation, false), 0);
+      return [out];
+    },
+    avgPool2d(inputs, a, outs) {
+      const x = inputs[0]!;
+      const out = alloc(outs[0]!);
+      const geometry = poolGeometry(x.shape, outs[0]!.shape, a, [1, 1], a.countIncludePad);
+      native.pool(1, x.storage.data, out.data, geometry, a.divisorOverride ?? 0);
+      return [out];
+    },
+    avgPool2dBackward(inputs, a, outs) {
+      const gy = inputs[0]!;
+      const out = alloc(outs[0]!);
+      const geometry = poolGeometry(a.inputShape, gy.shape, a, [1, 1], a.countIncludePad);
+      native.pool(2, gy.storage.data, out.data, geometry, a.divisorOverride ?? 0);
+      return [out];
+    },
+    adaptiveAvgPool2d: delegate('adaptiveAvgPool2d'),
+    adaptiveAvgPool2dBackward: delegate('adaptiveAvgPool2dBackward'),
+
+    full(_inputs, a, outs) {
+      const out = alloc(outs[0]!);
+      out.data.fill(a.dtype === 'bool' ? (a.value !== 0 ? 1 : 0) : a.dtype === 'int32' ? Math.trunc(a.value) | 0 : a.value);
+      return [out];
+    },
+    randomUniform(_inputs, a, outs) {
+      const out = alloc(outs[0]!);
+      native.uniform(out.data, a.key[0] >>> 0, a.key[1] >>> 0, a.counter);
+      return [out];
+    },
+    randomNormal(_inputs, a, outs) {
+      // Box-Muller in TypeScript: Math.log/cos/sin here are the reference's exactly, so draws are
+      // bit-identical; the C++ libm could differ in the last bit.
+      const out = alloc(outs[0]!);
+      fillNormal(out.data, a.dtype, a.key, a.counter);
+      return [out];
+    },
+  };
+}
+
+function describe(native: Addon): string {
+  const { isa, threads, cores } = native.info();
+  const simd = isa === 'avx512' ? 'AVX-512F' : isa === 'avx2' ? 'AVX2+FMA' : 'portable C++';
+  return `native C++ (N-API), sgemm micro-kernel ${simd}, ${threads} thread${threads === 1 ? '' : 's'} (${cores} cores; MILESTONES_NUM_THREADS overrides)`;
+}
+
+/** The cpu backend, or null when the native addon is not built (the reference backend then runs). */
+export const cpuBackend: Backend<CpuStorage> | null =
+  addon === null
+    ? null
+    : {
+        name: 'cpu',
+        describe: () => describe(addon!),
+        fromValues(values: ArrayLike<number>, dtype: DType): CpuStorage {
+          const r = referenceBackend.fromValues(values, dtype);
+          return wrap(r.data, dtype);
+        },
+        read(storage: CpuStorage): HostArray {
+          return storage.data.slice();
+        },
+        copyInto(dst: CpuStorage, src: CpuStorage): void {
+          dst.data.set(src.data);
+        },
+        kernels: kernels(addon),
+      };

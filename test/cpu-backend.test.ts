@@ -1,0 +1,92 @@
+/**
+ * The cpu backend as a whole: it registers and describes itself, results do not depend on the
+ * number of threads, the tensor layer and autograd run on it as on the reference backend, and
+ * with the addon switched off the library falls back to the reference backend.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { availableBackends, describeBackend, grad, nn, randn, manualSeed, Tensor } from '../src/index.js';
+import { assertClose } from './helpers.js';
+
+const HAVE_CPU = availableBackends().includes('cpu');
+const SKIP = HAVE_CPU ? false : 'the native cpu backend is not built (npm install builds it)';
+const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
+
+/** Runs `code` (an ES module body with `ms` bound to the library) in a fresh Node with `env`. */
+function child(code: string, env: Record<string, string>): { stdout: string; stderr: string; status: number | null } {
+  const script = `const ms = await import(${JSON.stringify(INDEX)});\n${code}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+test('the cpu backend names its instruction set and thread count', { skip: SKIP }, () => {
+  const d = describeBackend('cpu');
+  assert.match(d, /AVX-512F|AVX2\+FMA|portable C\+\+/);
+  assert.match(d, /\d+ threads?/);
+  const one = child(`console.log(ms.describeBackend('cpu'))`, { MILESTONES_NUM_THREADS: '1', MILESTONES_CPU_ISA: 'portable' });
+  assert.match(one.stdout, /portable C\+\+, 1 thread /);
+});
+
+test('results are bit-identical for 1, 2 and 3 threads', { skip: SKIP }, () => {
+  // Large enough that every kernel splits its work: GEMM blocks, conv image chunks, long sums.
+  const code = `
+    const { createHash } = await import('node:crypto');
+    ms.manualSeed(7);
+    const o = { device: 'cpu' };
+    const a = ms.randn([300, 517], o), b = ms.randn([517, 263], o);
+    const x = ms.randn([9, 5, 11, 11], o), w = ms.randn([6, 5, 3, 3], o);
+    x.requiresGrad = true; w.requiresGrad = true;
+    const y = ms.nn.functional.conv2d(x, w, null, { padding: 1 });
+    const [gx, gw] = ms.grad([y.mul(y).sum()], [x, w]);
+    const outs = [a.matmul(b), a.sum(), a.sum(0), a.softmax(-1), a.logSoftmax(0), y, gx, gw, ms.randn([200001], o).sum()];
+    const h = createHash('sha256');
+    for (const t of outs) h.update(new Uint8Array(t.dataSync().buffer));
+    console.log(h.digest('hex'));
+  `;
+  const digests = ['1', '2', '3'].map((n) => {
+    const r = child(code, { MILESTONES_NUM_THREADS: n });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  });
+  assert.match(digests[0]!, /^[0-9a-f]{64}$/);
+  assert.equal(digests[1], digests[0], '2 threads differ from 1');
+  assert.equal(digests[2], digests[0], '3 threads differ from 1');
+});
+
+test('a small conv net gives the same loss and gradients on cpu and reference', { skip: SKIP }, () => {
+  const run = (device: string) => {
+    manualSeed(3);
+    const x = randn([4, 3, 9, 9], { device });
+    const w1 = randn([8, 3, 3, 3], { device }).mul(0.3);
+    const w2 = randn([10, 8 * 4 * 4], { device }).mul(0.1);
+    const target = randn([4, 10], { device }).argmax(-1);
+    w1.requiresGrad = true;
+    w2.requiresGrad = true;
+    const F = nn.functional;
+    const h = F.maxPool2d(F.conv2d(x, w1, null, { padding: 1 }).relu(), 2); // [4, 8, 4, 4]
+    const logits = h.reshape([4, -1]).matmul(w2.transpose(0, 1)); // [4, 10]
+    const loss = F.crossEntropy(logits, target);
+    const [g1, g2] = grad([loss], [w1, w2]) as [Tensor, Tensor];
+    return [loss, g1, g2];
+  };
+  const [lc, g1c, g2c] = run('cpu');
+  const [lr, g1r, g2r] = run('reference');
+  assert.equal(lc!.device, 'cpu');
+  assertClose(lc, lr, { atol: 1e-5, rtol: 1e-5 }, 'loss');
+  assertClose(g1c, g1r, { atol: 1e-5, rtol: 1e-4 }, 'conv weight gradient');
+  assertClose(g2c, g2r, { atol: 1e-5, rtol: 1e-4 }, 'linear weight gradient');
+});
+
+test('with the addon switched off the library runs on the reference backend', () => {
+  const r = child(
+    `console.log(ms.availableBackends().join(','), ms.tensor([1, 2]).add(ms.tensor([3, 4])).toArray().join(','))`,
+    { MILESTONES_NATIVE: 'off', MILESTONES_DEVICE: 'reference' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'reference 4,6');
+});
