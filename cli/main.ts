@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { VERSION, DTYPES, availableBackends, describeBackend, getDefaultDevice, setDefaultDevice } from '../src/index.js';
-import { Run, parseArgs, resolveConfig, type Landmark } from '../src/run/index.js';
+import { Run, parseArgs, resolveConfig } from '../src/run/index.js';
 import { dataCommand } from '../src/data/index.js';
 import { LANDMARKS } from './landmarks.js';
 
@@ -42,7 +42,7 @@ function list(): void {
   }
 }
 
-function findLandmark(name: string | undefined): Landmark {
+function findLandmark(name: string | undefined): (typeof LANDMARKS)[number] {
   const lm = LANDMARKS.find((l) => l.name === name);
   if (!lm) {
     throw new Error(`unknown landmark '${name ?? ''}' (available: ${LANDMARKS.map((l) => l.name).join(', ') || 'none yet'})`);
@@ -62,7 +62,7 @@ function handleInterrupt(run: Run): void {
   });
 }
 
-async function execute(run: Run, lm: Landmark): Promise<void> {
+async function execute(run: Run, lm: (typeof LANDMARKS)[number]): Promise<void> {
   handleInterrupt(run);
   console.log(`run directory: ${run.dir}`);
   await lm.train(run);
