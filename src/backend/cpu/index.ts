@@ -11,6 +11,7 @@ import type { PrimitiveAttrs, PrimitiveName, Spec } from '../../ops/primitives.j
 import { numel, stridesOf } from '../../shape.js';
 import { fillNormal } from '../philox.js';
 import { referenceBackend } from '../reference/index.js';
+import { allocArray } from '../reference/storage.js';
 import type { Backend, HostArray, Kernel, KernelInput, Storage } from '../types.js';
 import { type Addon, addon } from './addon.js';
 
@@ -21,19 +22,6 @@ export interface CpuStorage extends Storage {
 }
 
 type In = KernelInput<CpuStorage>;
-
-function allocArray(dtype: DType, size: number): HostArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
-    case 'bool':
-      return new Uint8Array(size);
-  }
-}
 
 function wrap(data: HostArray, dtype: DType): CpuStorage {
   return { backend: 'cpu', dtype, size: data.length, data };
