@@ -134,6 +134,7 @@ async function train(run: Run<MlpConfig>): Promise<void> {
       const l = loss.item();
       if (step % 10 === 0) run.log(step, 'train', { loss: l });
       progress.update(step, { epoch: epoch + 1, loss: l });
+      await run.poll();
       if (step % c.checkpointEvery === 0 || run.stopRequested) save();
       if (run.stopRequested) {
         progress.done();

@@ -127,3 +127,16 @@ test('ImageFolder reads PNG and JPEG class folders', () => {
   assert.throws(() => decodeImage(new Uint8Array([1, 2, 3, 4]), 'x.bin'), /x\.bin: not a PNG or JPEG file/);
   assert.throws(() => decodeImage(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), 'trunc.png'), /trunc\.png: cannot decode image/);
 });
+
+test('an iterable dataset is batched in the order it yields, and refuses shuffling', () => {
+  const stream = {
+    *[Symbol.iterator]() {
+      for (let i = 0; i < 7; i++) yield i * 10;
+    },
+  };
+  const batches = [...new DataLoader(stream, { batchSize: 3 })].map((b) => (b as Tensor).toArray());
+  assert.deepEqual(batches, [[0, 10, 20], [30, 40, 50], [60]]);
+  assert.equal([...new DataLoader(stream, { batchSize: 3, dropLast: true })].length, 2);
+  assert.throws(() => new DataLoader(stream, { shuffle: true }), /iterable dataset is batched in the order it yields/);
+  assert.throws(() => new DataLoader(stream).length, /no length/);
+});

@@ -62,3 +62,36 @@ test('a run killed with SIGKILL and resumed matches an uninterrupted run bit for
   }
   assert.ok(existsSync(join(dir, 'report.html')));
 });
+
+test('Ctrl-C checkpoints and exits cleanly, and the run resumes to the end', { skip: mnist.missing.length ? `MNIST not found in ${mnist.dir}` : false }, async () => {
+  const env = { ...process.env, CI: 'true' };
+  const root = mkdtempSync(join(tmpdir(), 'ms-sigint-'));
+  // Ten epochs (320 steps): time enough for the signal to land mid-run on a fast machine.
+  const longer = ['run', 'mlp-mnist', '--preset', 'tiny', '--epochs', '10', '--checkpointEvery', '8'];
+  const child = spawn(process.execPath, [cli, ...longer, '--runs-dir', root], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += String(d)));
+  child.stderr.on('data', (d) => (output += String(d)));
+  const interrupted = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      const base = join(root, 'mlp-mnist');
+      if (existsSync(base) && readdirSync(base).length && existsSync(join(runDir(root), 'checkpoint.safetensors'))) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+        resolve();
+      }
+    }, 5);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await interrupted;
+  assert.equal(code, 0, output);
+  assert.match(output, /stopping after this step/);
+  assert.match(output, /stopped; resume with: milestones resume /);
+  const dir = runDir(root);
+  const stopped = io.loadCheckpoint(join(dir, 'checkpoint.safetensors'));
+  assert.ok(stopped.step < 320, `stopped at step ${stopped.step}`);
+  assert.ok(existsSync(join(dir, 'report.html')), 'the report is written on the way out');
+  const resumed = spawnSync(process.execPath, [cli, 'resume', dir], { env, encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(io.loadCheckpoint(join(dir, 'checkpoint.safetensors')).step, 320);
+});

@@ -113,6 +113,7 @@ async function train(run: Run<ReluTanhConfig>): Promise<void> {
       seen += yb.shape[0]!;
       step++;
       progress.update(step, { epoch: epoch + 1 });
+      await run.poll();
       if (run.stopRequested) {
         save();
         progress.done();

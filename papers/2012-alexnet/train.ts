@@ -217,6 +217,7 @@ async function train(run: Run<AlexNetConfig>): Promise<void> {
       const l = loss.item();
       if (step % 10 === 0 || step === 1) run.log(step, 'train', { loss: l, lr: opt.paramGroups[0]!.lr });
       progress.update(step, { epoch: epoch + 1, loss: l });
+      await run.poll();
       if (step % c.checkpointEvery === 0 || run.stopRequested) save();
       if (run.stopRequested) {
         progress.done();

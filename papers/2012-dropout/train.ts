@@ -153,6 +153,7 @@ async function train(run: Run<DropoutConfig>): Promise<void> {
       step++;
       if (step % 10 === 0) run.log(step, 'train', Object.fromEntries(Object.entries(losses).map(([k, v]) => [`loss ${k}`, v])));
       progress.update(step, { epoch: epoch + 1, ...losses });
+      await run.poll();
       if (step % c.checkpointEvery === 0 || run.stopRequested) {
         elapsed += (Date.now() - t0) / 1000;
         t0 = Date.now();

@@ -251,6 +251,7 @@ export async function train(run: Run<DqnConfig>): Promise<void> {
       env.resetState(episodeSeed(config.seed, episode));
       observation = env.observationArray();
       // Checkpoint only here, between episodes, so that resuming replays the same episodes.
+      await run.poll();
       if (step - lastCheckpoint >= config.checkpointEvery || run.stopRequested) {
         checkpoint();
         lastCheckpoint = step;

@@ -161,6 +161,7 @@ async function train(run: Run<GPTTrainConfig>): Promise<void> {
       clock = Date.now();
       save();
     }
+    await run.poll();
     if (iter >= c.maxIters || run.stopRequested) break;
 
     for (const group of opt.paramGroups) group.lr = getLr(iter, c);

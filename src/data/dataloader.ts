@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { Generator, randint } from '../tensor/index.js';
 import { unpack, type Packed } from '../io/transfer.js';
 import { type Batch, defaultCollate } from './collate.js';
-import type { Dataset } from './dataset.js';
+import type { Dataset, IterableDataset } from './dataset.js';
 import { RandomSampler, SequentialSampler, type Sampler, batchIndices } from './sampler.js';
 
 /** How a worker thread rebuilds a dataset: an exported factory function and JSON-able arguments. */
@@ -84,19 +84,27 @@ class LoaderWorker {
   }
 }
 
+function isMapStyle<T>(d: Dataset<T> | IterableDataset<T>): d is Dataset<T> {
+  return typeof (d as Partial<Dataset<T>>).get === 'function';
+}
+
 export class DataLoader<T> implements AsyncIterable<unknown>, Iterable<unknown> {
   readonly batchSize: number;
   readonly dropLast: boolean;
   readonly numWorkers: number;
   readonly prefetchFactor: number;
-  private readonly sampler: Sampler;
+  private readonly sampler: Sampler | null;
   private readonly collate: (items: T[]) => unknown;
   private readonly customCollate: boolean;
   private readonly generator: Generator;
   private workers: LoaderWorker[] | null = null;
 
+  /**
+   * `dataset` is map-style (indexed, shuffled through a sampler) or iterable-style (a stream, batched
+   * in the order it yields; no shuffle, no sampler, no workers, and no length).
+   */
   constructor(
-    readonly dataset: Dataset<T>,
+    readonly dataset: Dataset<T> | IterableDataset<T>,
     options: DataLoaderOptions<T> = {},
   ) {
     this.batchSize = options.batchSize ?? 1;
@@ -107,9 +115,16 @@ export class DataLoader<T> implements AsyncIterable<unknown>, Iterable<unknown> 
     this.numWorkers = options.numWorkers ?? 0;
     this.prefetchFactor = options.prefetchFactor ?? 2;
     this.generator = options.generator ?? new Generator(randint(0, 2 ** 31, [1]).item());
-    this.sampler =
-      options.sampler ??
-      (options.shuffle ? new RandomSampler(dataset.length, { generator: this.generator }) : new SequentialSampler(dataset.length));
+    if (!isMapStyle(dataset)) {
+      if (options.shuffle || options.sampler || this.numWorkers > 0) {
+        throw new Error('DataLoader: an iterable dataset is batched in the order it yields: shuffle, sampler and numWorkers do not apply');
+      }
+      this.sampler = null;
+    } else {
+      this.sampler =
+        options.sampler ??
+        (options.shuffle ? new RandomSampler(dataset.length, { generator: this.generator }) : new SequentialSampler(dataset.length));
+    }
     this.customCollate = options.collate !== undefined;
     this.collate = options.collate ?? ((items: T[]) => defaultCollate(items));
     if (this.numWorkers > 0 && typeof (dataset as Partial<RecipeDataset<T>>).recipe !== 'function') {
@@ -120,14 +135,15 @@ export class DataLoader<T> implements AsyncIterable<unknown>, Iterable<unknown> 
     }
   }
 
-  /** Batches per epoch. */
+  /** Batches per epoch (map-style datasets only: a stream has no length). */
   get length(): number {
+    if (!this.sampler) throw new Error('DataLoader: an iterable dataset has no length');
     const n = this.sampler.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
   private epoch(): { batches: number[][]; epochSeed: number } {
-    const batches = batchIndices(this.sampler.indices(), this.batchSize, this.dropLast);
+    const batches = batchIndices(this.sampler!.indices(), this.batchSize, this.dropLast);
     const epochSeed = randint(0, 2 ** 20, [1], { generator: this.generator }).item();
     return { batches, epochSeed };
   }
@@ -135,9 +151,22 @@ export class DataLoader<T> implements AsyncIterable<unknown>, Iterable<unknown> 
   /** Loads on the calling thread (numWorkers = 0). */
   *[Symbol.iterator](): Iterator<unknown> {
     if (this.numWorkers > 0) throw new Error('DataLoader: with numWorkers > 0, iterate with `for await`');
+    const dataset = this.dataset;
+    if (!isMapStyle(dataset)) {
+      let items: T[] = [];
+      for (const item of dataset) {
+        items.push(item);
+        if (items.length === this.batchSize) {
+          yield this.collate(items);
+          items = [];
+        }
+      }
+      if (items.length > 0 && !this.dropLast) yield this.collate(items);
+      return;
+    }
     const { batches, epochSeed } = this.epoch();
     for (const indices of batches) {
-      yield this.collate(indices.map((i) => this.dataset.get(i, new Generator(exampleSeed(epochSeed, i)))));
+      yield this.collate(indices.map((i) => dataset.get(i, new Generator(exampleSeed(epochSeed, i)))));
     }
   }
 

@@ -25,3 +25,4 @@ export { readIdx, parseIdx, type IdxOptions } from './idx.js';
 export { extractTar, type TarEntry } from './tar.js';
 export { encodePng, decodePng, readPngChunks, crc32, type PngImage, type PngChunk } from './png.js';
 export { encodeGif, lzwEncode, type GifOptions } from './gif.js';
+export { makeGrid, saveImage, type GridOptions } from './image-grid.js';

@@ -30,6 +30,7 @@ function writeJsonAtomic(path: string, value: unknown): void {
 export class Run<C extends Config = Config> {
   /** Set by the CLI's Ctrl-C handler; a training loop checkpoints and returns when it sees it. */
   stopRequested = false;
+  private lastPoll = Date.now();
 
   private constructor(
     readonly dir: string,
@@ -56,6 +57,20 @@ export class Run<C extends Config = Config> {
     const { config, ...info } = saved;
     mkdirSync(join(dir, 'samples'), { recursive: true });
     return new Run(resolve(dir), info, config);
+  }
+
+  /**
+   * Lets a Ctrl-C be noticed: a synchronous training loop never gives the event loop a turn, so
+   * the signal handler could not run. Awaiting this once a step yields at most every 100 ms
+   * (cheap) and returns whether a stop was requested.
+   */
+  async poll(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.lastPoll >= 100) {
+      this.lastPoll = now;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return this.stopRequested;
   }
 
   get samplesDir(): string {
