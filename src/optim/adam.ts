@@ -61,24 +61,32 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected update(param: Tensor, grad: Tensor, state: AdamState, group: ParamGroup<AdamOptions>): void {
-    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = group;
-    let g = maximize ? grad.neg() : grad;
-    state.step += 1;
-    if (weightDecay !== 0) g = g.add(param, weightDecay);
-    state.expAvg.mul_(beta1).add_(g, 1 - beta1);
-    state.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
-    const biasCorrection1 = 1 - beta1 ** state.step;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
-    let second = state.expAvgSq;
-    if (amsgrad) {
-      // A parameter group switched to amsgrad after the first step starts its maximum from zero.
-      state.maxExpAvgSq ??= zerosLike(param);
-      state.maxExpAvgSq.copy_(maximum(state.maxExpAvgSq, state.expAvgSq));
-      second = state.maxExpAvgSq;
-    }
-    const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
-    param.add_(state.expAvg.div(denom), -lr / biasCorrection1);
+    let g = group.maximize ? grad.neg() : grad;
+    if (group.weightDecay !== 0) g = g.add(param, group.weightDecay); // L2, added to the gradient
+    adamStep(param, g, state, group);
   }
+}
+
+/**
+ * The adaptive step both Adam and AdamW take once the gradient is final (Kingma & Ba, Alg. 1):
+ * update the moment estimates, correct their bias, and move the parameter.
+ */
+export function adamStep(param: Tensor, g: Tensor, state: AdamState, group: ParamGroup<AdamOptions>): void {
+  const { lr, betas: [beta1, beta2], eps, amsgrad } = group;
+  state.step += 1;
+  state.expAvg.mul_(beta1).add_(g, 1 - beta1);
+  state.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
+  const biasCorrection1 = 1 - beta1 ** state.step;
+  const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
+  let second = state.expAvgSq;
+  if (amsgrad) {
+    // A parameter group switched to amsgrad after the first step starts its maximum from zero.
+    state.maxExpAvgSq ??= zerosLike(param);
+    state.maxExpAvgSq.copy_(maximum(state.maxExpAvgSq, state.expAvgSq));
+    second = state.maxExpAvgSq;
+  }
+  const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
+  param.add_(state.expAvg.div(denom), -lr / biasCorrection1);
 }
 
 /** The checks torch applies to Adam, AdamW and Adamax settings. */

@@ -18,8 +18,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
-import { maximum } from '../tensor/elementwise.js';
-import { checkAdamLike, type AdamOptions, type AdamState } from './adam.js';
+import { adamStep, checkAdamLike, type AdamOptions, type AdamState } from './adam.js';
 import { Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 /** AdamW's settings (torch.optim.AdamW); `weightDecay` is the decoupled decay λ. */
@@ -45,21 +44,10 @@ export class AdamW extends Optimizer<AdamWOptions, AdamWState> {
   }
 
   protected update(param: Tensor, grad: Tensor, state: AdamWState, group: ParamGroup<AdamWOptions>): void {
-    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = group;
-    const g = maximize ? grad.neg() : grad;
-    state.step += 1;
-    param.mul_(1 - lr * weightDecay);
-    state.expAvg.mul_(beta1).add_(g, 1 - beta1);
-    state.expAvgSq.mul_(beta2).add_(g.mul(g), 1 - beta2);
-    const biasCorrection1 = 1 - beta1 ** state.step;
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
-    let second = state.expAvgSq;
-    if (amsgrad) {
-      state.maxExpAvgSq ??= zerosLike(param);
-      state.maxExpAvgSq.copy_(maximum(state.maxExpAvgSq, state.expAvgSq));
-      second = state.maxExpAvgSq;
-    }
-    const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
-    param.add_(state.expAvg.div(denom), -lr / biasCorrection1);
+    const g = group.maximize ? grad.neg() : grad;
+    // Decoupled weight decay (Loshchilov & Hutter, Alg. 2, line 12): shrink the weights directly,
+    // instead of adding λθ to the gradient as Adam's L2 does.
+    param.mul_(1 - group.lr * group.weightDecay);
+    adamStep(param, g, state, group);
   }
 }
