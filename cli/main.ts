@@ -16,6 +16,8 @@ commands:
                                 train a landmark; writes runs/<name>/<time>/
   resume <run-dir>              continue a run from its last checkpoint
   report <run-dir>              rebuild a run's report.html
+  sample <name> --run <run-dir> [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+                                stream text from a trained generative landmark (gpt)
   data list|download NAME...|verify [NAME...] [--data-dir DIR]
                                 fetch datasets from their canonical addresses and check them
   info                          version, backends and dtypes
@@ -73,6 +75,36 @@ async function execute(run: Run, lm: (typeof LANDMARKS)[number]): Promise<void> 
 
 const RESERVED = new Set(['preset', 'device', 'data-dir', 'runs-dir']);
 
+/** A numeric flag, or its default; anything that is not a number is an error naming the flag. */
+function numberFlag(flags: Record<string, string>, name: string, dflt: number): number {
+  const v = flags[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${v}'`);
+  return n;
+}
+
+/** `milestones sample <name> --run DIR ...`: text from a trained run, streamed to stdout. */
+async function sample(name: string | undefined, flags: Record<string, string>): Promise<void> {
+  const lm = findLandmark(name);
+  if (!lm.sample) throw new Error(`sample: '${lm.name}' does not generate text (try: ${LANDMARKS.filter((l) => l.sample).map((l) => l.name).join(', ')})`);
+  const dir = flags['run'];
+  if (!dir || !existsSync(dir)) throw new Error(`sample: no run directory '${dir ?? ''}' (pass --run runs/${lm.name}/<time>)`);
+  const run = Run.open(dir);
+  if (run.info.paper !== lm.name) throw new Error(`sample: ${dir} is a '${run.info.paper}' run, not '${lm.name}'`);
+  setDefaultDevice(flags['device'] ?? run.info.device);
+  const tokens = numberFlag(flags, 'tokens', 500);
+  if (!Number.isInteger(tokens) || tokens < 1) throw new Error(`--tokens must be a positive integer, got ${tokens}`);
+  await lm.sample(run, {
+    prompt: flags['prompt'] ?? '',
+    tokens,
+    temperature: numberFlag(flags, 'temperature', 0.8),
+    topK: numberFlag(flags, 'top-k', 200),
+    topP: numberFlag(flags, 'top-p', 1),
+    seed: numberFlag(flags, 'seed', 1337),
+  }, (text) => process.stdout.write(text));
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'data') {
@@ -110,6 +142,9 @@ async function main(argv: string[]): Promise<number> {
       await execute(run, lm);
       return 0;
     }
+    case 'sample':
+      await sample(positionals[0], flags);
+      return 0;
     case 'report': {
       const dir = positionals[0];
       if (!dir || !existsSync(dir)) throw new Error(`report: no run directory '${dir ?? ''}'`);

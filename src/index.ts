@@ -26,6 +26,7 @@ export {
   parseArgs,
   writeReport,
   type Landmark,
+  type SampleOptions,
   type Config,
   type ConfigSpec,
   type ResultRow,

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Run, io, resolveConfig, VERSION } from '../src/index.js';
 import { gpt, getLr } from '../papers/2019-gpt/train.js';
 import { spec, type GPTTrainConfig } from '../papers/2019-gpt/config.js';
@@ -62,6 +64,22 @@ test('the tiny preset trains end to end, and resuming continues it bit-identical
     assert.ok(Math.abs(vals[0]!.loss - Math.log(vocab)) < 0.2, `initial val loss ${vals[0]!.loss}, ln(${vocab}) = ${Math.log(vocab)}`);
     assert.ok(vals[2]!.loss < vals[0]!.loss - 0.5, `val loss ${vals[0]!.loss} -> ${vals[2]!.loss}`);
     assert.ok(readdirSync(a.samplesDir).some((f) => f.endsWith('.txt')), 'a text sample was written');
+
+    // `milestones sample gpt --run DIR`: the prompt, then exactly --tokens characters of the corpus's
+    // alphabet, streamed to stdout; the same seed draws the same text, another seed other text.
+    const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    const sampleCli = (seed: string) => spawnSync(process.execPath, [cli, 'sample', 'gpt', '--run', a.dir, '--prompt', 'First', '--tokens', '40', '--seed', seed], { encoding: 'utf8' });
+    const s1 = sampleCli('1');
+    assert.equal(s1.status, 0, s1.stderr);
+    assert.ok(s1.stdout.startsWith('First'), s1.stdout);
+    const generated = [...s1.stdout.slice('First'.length, -1)];
+    assert.equal(generated.length, 40, JSON.stringify(s1.stdout));
+    assert.ok(generated.every((ch) => VERSE.includes(ch)), JSON.stringify(s1.stdout));
+    assert.equal(sampleCli('1').stdout, s1.stdout);
+    assert.notEqual(sampleCli('2').stdout, s1.stdout);
+    const bad = spawnSync(process.execPath, [cli, 'sample', 'gpt', '--run', a.dir, '--prompt', 'Zebra'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /'Z' .* is not in the vocabulary/);
 
     // Stopped after 10 steps (same schedule, which depends on lrDecayIters, not maxIters), then resumed to 20.
     const b = newRun(root, dataDir, { maxIters: '10' });

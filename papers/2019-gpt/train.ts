@@ -22,6 +22,7 @@ import {
   type GeneratorState,
   type Landmark,
   type Run,
+  type SampleOptions,
 } from '../../src/index.js';
 import { spec, type GPTTrainConfig } from './config.js';
 import { GPT } from './model.js';
@@ -199,10 +200,47 @@ async function train(run: Run<GPTTrainConfig>): Promise<void> {
   ]);
 }
 
-/** The landmark as the CLI sees it: `milestones run gpt --preset tiny|cpu|paper`. */
+/**
+ * `milestones sample gpt --run DIR --prompt "ROMEO:"`: rebuilds the model from the run's config and
+ * latest checkpoint, then streams characters as `generate` draws them (with the key/value cache,
+ * each new character costs one position).
+ */
+async function sample(run: Run<GPTTrainConfig>, o: SampleOptions, write: (text: string) => void): Promise<void> {
+  const c = run.config;
+  if (!existsSync(run.checkpointPath)) throw new Error(`sample: ${run.dir} has no checkpoint yet (train it first)`);
+  const tokenizer = text.loadCharTokenizer(join(run.dir, 'tokenizer.json'));
+  const model = new GPT({
+    vocabSize: tokenizer.vocabSize,
+    blockSize: c.blockSize,
+    nLayer: c.nLayer,
+    nHead: c.nHead,
+    nEmbd: c.nEmbd,
+    dropout: 0,
+    bias: c.bias,
+    layerNormEps: 1e-5,
+  });
+  const ck = io.loadCheckpoint(run.checkpointPath);
+  model.loadStateDict(ck.model);
+  model.eval();
+  // An empty prompt starts from a newline, as the samples written during training do.
+  const prompt = o.prompt === '' ? '\n' : o.prompt;
+  const start = tensor([tokenizer.encode(prompt)], { dtype: 'int32' }); // throws on unknown characters
+  write(o.prompt);
+  model.generate(start, o.tokens, {
+    temperature: o.temperature,
+    topK: o.topK,
+    topP: o.topP,
+    generator: new Generator(o.seed),
+    onToken: (ids) => write(tokenizer.decode(ids)),
+  });
+  write('\n');
+}
+
+/** The landmark as the CLI sees it: `milestones run gpt --preset tiny|cpu|paper`, `milestones sample gpt`. */
 export const gpt: Landmark<GPTTrainConfig> = {
   name: 'gpt',
   title: 'GPT (Radford et al. 2018, 2019): a character-level GPT on Tiny Shakespeare, after nanoGPT',
   spec,
   train,
+  sample,
 };
