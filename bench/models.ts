@@ -70,7 +70,7 @@ interface Workload {
   /** True when the unit is a time (lower is better), so the speed ratio is inverted. */
   isTime: boolean;
   /** PyTorch's figure in the issue, in `unit`. */
-  issueTorch: number;
+  issueTorch: number | null;
   /** Target speed ratio milestones / PyTorch. */
   target: number;
   build: () => () => unknown;
@@ -99,6 +99,17 @@ function buildGPT(): () => unknown {
     opt.step();
     return loss!.item();
   };
+}
+
+/** New tokens per generation call; bench/models_torch.py uses the same. */
+const GENERATE_TOKENS = 100;
+
+/** Greedy generation with the key/value cache: the paper-sized model, one prompt token, 100 new tokens. */
+function buildGPTGenerate(): () => unknown {
+  const model = new GPT({ blockSize: 256, vocabSize: 65, nLayer: 6, nHead: 6, nEmbd: 384, dropout: 0.2, bias: false, layerNormEps: 1e-5 });
+  model.eval();
+  const start = randint(0, 1, [1, 1]);
+  return () => model.generate(start, GENERATE_TOKENS, { temperature: 0 }).dataSync();
 }
 
 function buildLSTM(): () => unknown {
@@ -158,6 +169,16 @@ const WORKLOADS: Workload[] = [
     issueTorch: 1045,
     target: 1,
     build: buildGPT,
+  },
+  {
+    name: 'gptGenerate',
+    title: `nanoGPT shakespeare-char generation, greedy, key/value cache, ${GENERATE_TOKENS} tokens`,
+    unit: 'tokens/s',
+    rate: (s) => GENERATE_TOKENS / s,
+    isTime: false,
+    issueTorch: null,
+    target: 1,
+    build: buildGPTGenerate,
   },
   {
     name: 'lstm',
@@ -385,7 +406,7 @@ function report(results: { w: Workload; ms: Sample[]; pt: Sample[]; runs: number
     const [m, t] = [median(ms.map((s) => s.wall)), median(pt.map((s) => s.wall))];
     const [mc, tc] = [median(ms.map((s) => s.cpu)), median(pt.map((s) => s.cpu))];
     const ok = t / m >= w.target ? 'met' : 'missed';
-    L.push(`| ${w.title} | ${w.unit} | ${fmt(w.rate(m))} | ${fmt(w.rate(t))} | ${(t / m).toFixed(2)}x | ${(tc / mc).toFixed(2)}x | ${w.target}x (${ok}) | ${w.issueTorch} |`);
+    L.push(`| ${w.title} | ${w.unit} | ${fmt(w.rate(m))} | ${fmt(w.rate(t))} | ${(t / m).toFixed(2)}x | ${(tc / mc).toFixed(2)}x | ${w.target}x (${ok}) | ${w.issueTorch ?? '—'} |`);
   }
   L.push('');
   return L.join('\n');
