@@ -8,7 +8,13 @@
         "native/cpu/gemm.cc",
         "native/cpu/elementwise.cc",
         "native/cpu/reduce.cc",
-        "native/cpu/nn.cc"
+        "native/cpu/nn.cc",
+        "native/cpu/rnn.cc",
+        "native/cpu/conv.cc",
+        "native/cpu/indexing.cc",
+        "native/cpu/memory.cc",
+        "native/cpu/norm.cc",
+        "native/cpu/optim.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

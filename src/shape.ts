@@ -6,7 +6,7 @@ export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
   return n;
 }
 
@@ -33,7 +33,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** NumPy broadcasting of any number of shapes; `op` names the caller in the error. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  // Most elementwise ops meet operands of one shape: nothing to broadcast.
+  if (shapes.length === 2 && shapesEqual(shapes[0]!, shapes[1]!)) return shapes[0]!.slice();
+  let rank = 0;
+  for (const s of shapes) if (s.length > rank) rank = s.length;
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
@@ -64,11 +67,18 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
 
 /** Normalizes a list of axes (undefined means all), rejecting repeats. */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
-  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axes === 'number' ? [axes] : axes;
-  const out = list.map((a) => normalizeAxis(op, a, rank));
+  if (axes === undefined) {
+    const all = new Array<number>(rank);
+    for (let i = 0; i < rank; i++) all[i] = i;
+    return all;
+  }
+  if (typeof axes === 'number') {
+    const a = normalizeAxis(op, axes, rank);
+    return rank === 0 ? [] : [a];
+  }
+  const out = axes.map((a) => normalizeAxis(op, a, rank));
   if (rank === 0) return [];
-  if (new Set(out).size !== out.length) throw new Error(`${op}: dimension repeated in [${list.join(', ')}]`);
+  if (new Set(out).size !== out.length) throw new Error(`${op}: dimension repeated in [${axes.join(', ')}]`);
   return out.sort((a, b) => a - b);
 }
 
@@ -105,15 +115,16 @@ export function inferReshape(op: string, from: Shape, to: readonly number[]): nu
   const total = numel(from);
   let unknown = -1;
   let known = 1;
-  to.forEach((d, i) => {
+  for (let i = 0; i < to.length; i++) {
+    const d = to[i]!;
     if (d === -1) {
       if (unknown >= 0) throw new Error(`${op}: only one dimension can be inferred, got ${fmt(to)}`);
       unknown = i;
     } else if (!Number.isInteger(d) || d < 0) {
       throw new Error(`${op}: invalid dimension ${d} in ${fmt(to)}`);
     } else known *= d;
-  });
-  const out = [...to];
+  }
+  const out = to.slice();
   if (unknown >= 0) {
     if (known === 0 || total % known !== 0) {
       throw new Error(`${op}: shape ${fmt(to)} is invalid for input of size ${total} (shape ${fmt(from)})`);

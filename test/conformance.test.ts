@@ -336,6 +336,54 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
         attrs: { shape, dtype: g.floatType(), key: [g.int(0, 2 ** 32 - 1), g.int(0, 2 ** 32 - 1)], counter: g.int(0, 2 ** 40) },
       };
     }
+    case 'batchNorm':
+    case 'batchNormBackward': {
+      // [N, C, spatial...]; an empty batch gives NaN statistics on both backends.
+      const d = g.floatType();
+      const s = [g.dim(5), g.int(1, 5), ...Array.from({ length: g.int(0, 2) }, () => g.dim(6))];
+      const C = [s[1]!];
+      if (name === 'batchNorm') return { inputs: [g.value(s, d), g.value(C, d), g.value(C, d)], attrs: { eps: g.pick([1e-5, 1e-3, 0.5]) } };
+      const invstd = g.value(C, d, 0, () => 0.2 + 3 * g.r());
+      return { inputs: [g.value(s, d), g.value(s, d), g.value(C, d), invstd, g.value(C, d)], attrs: {} };
+    }
+    case 'layerNorm':
+    case 'layerNormBackward': {
+      const d = g.floatType();
+      const norm = g.nonEmptyShape(1, 2, g.chance(0.2) ? 70 : 7);
+      const s = [...g.shape(2), ...norm];
+      const stat = s.map((v, i) => (i < s.length - norm.length ? v : 1));
+      if (name === 'layerNorm') {
+        return { inputs: [g.value(s, d), g.value(norm, d), g.value(norm, d)], attrs: { normalizedShape: norm, eps: g.pick([1e-5, 1e-3, 0.5]) } };
+      }
+      const rstd = g.value(stat, d, 0, () => 0.2 + 3 * g.r());
+      return { inputs: [g.value(s, d), g.value(s, d), g.value(stat, d), rstd, g.value(norm, d)], attrs: { normalizedShape: norm } };
+    }
+    case 'softmaxBackward':
+    case 'logSoftmaxBackward': {
+      // y need not be a softmax: the primitive is defined for any y (probabilities, or log-probabilities <= 0).
+      const s = g.chance(0.2) ? [g.int(1, 3), g.int(8, 300)] : g.shape();
+      const d = g.floatType();
+      const y = g.value(s, d, 0, name === 'softmaxBackward' ? () => g.r() : () => -5 * g.r());
+      return { inputs: [y, g.value(s, d)], attrs: { axis: s.length ? g.int(0, s.length - 1) : 0 } };
+    }
+    case 'lstmSequence':
+    case 'lstmSequenceBackward':
+    case 'gruSequence':
+    case 'gruSequenceBackward': {
+      // [T, N, H] with empty and size-1 dimensions; W_hh small so that T steps stay in range.
+      const d = g.floatType();
+      const G = name.startsWith('lstm') ? 4 : 3;
+      const [T, N, H] = [g.dim(5), g.dim(6), g.chance(0.1) ? g.int(30, 70) : g.dim(7)];
+      const state = () => g.value([N, H], d);
+      const w = g.value([G * H, H], d, 0, () => (g.r() * 2 - 1) * 0.5);
+      const seq = (width: number) => g.value([T, N, width], d);
+      const gates = () => g.value([T, N, G * H], d, 0, () => g.r()); // in (0, 1), where activated gates lie
+      const lead = G === 4 ? [seq(G * H), w, state(), state()] : [seq(G * H), w, g.value([G * H], d), state()];
+      const attrs = { reverse: g.chance(0.5) };
+      if (name === 'lstmSequence' || name === 'gruSequence') return { inputs: lead, attrs };
+      const saved = G === 4 ? [seq(H), seq(H), seq(H), gates()] : [seq(H), seq(H), gates(), seq(H)];
+      return { inputs: [...lead, ...saved], attrs };
+    }
     default:
       throw new Error(`no case generator for primitive '${name}'`);
   }
@@ -352,6 +400,13 @@ function tolerance(name: PrimitiveName, dtype: DType, terms: number): { atol: nu
   if (dtype === 'int32' || dtype === 'bool') return 'exact';
   if (name === 'randomUniform' || name === 'randomNormal' || name === 'full') return 'exact';
   const summing = ['sum', 'prod', 'cumsum', 'bmm', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight'];
+  // Normalisation: sums over a group of `terms`, in another order, then scaled by up to 1 / sqrt(eps).
+  const norm = ['batchNorm', 'batchNormBackward', 'layerNorm', 'layerNormBackward', 'softmaxBackward', 'logSoftmaxBackward'];
+  if (norm.includes(name)) return dtype === 'float64' ? { atol: 1e-12, rtol: 1e-10 } : { atol: 1e-5 * Math.sqrt(Math.max(terms, 1)), rtol: 1e-5 };
+  // Recurrent layers: products summed over H per step and carried through T steps (terms = G H T),
+  // and in float32 an exp good to about 1 ulp instead of the C library's.
+  const recurrent = ['lstmSequence', 'lstmSequenceBackward', 'gruSequence', 'gruSequenceBackward'];
+  if (recurrent.includes(name)) return dtype === 'float64' ? { atol: 1e-12, rtol: 1e-10 } : { atol: 2e-6 * Math.sqrt(Math.max(terms, 1)), rtol: 1e-5 };
   if (dtype === 'float64') return summing.includes(name) ? { atol: 1e-12, rtol: 1e-10 } : { atol: 1e-15, rtol: 1e-13 };
   if (summing.includes(name)) return { atol: 16 * Math.sqrt(Math.max(terms, 1)) * 2 ** -24 * 9, rtol: 2 ** -20 };
   if (name === 'softmax' || name === 'logSoftmax') return { atol: 1e-7, rtol: 1e-6 };
@@ -375,6 +430,20 @@ function termsOf(name: PrimitiveName, c: Case): number {
       return c.inputs[0]!.values.length;
     case 'cumsum':
       return s(0)[c.attrs.axis] ?? 1;
+    case 'batchNorm':
+    case 'batchNormBackward':
+      return c.inputs[0]!.values.length / s(0)[1]!;
+    case 'layerNorm':
+    case 'layerNormBackward':
+      return c.attrs.normalizedShape.reduce((p: number, d: number) => p * d, 1);
+    case 'softmaxBackward':
+    case 'logSoftmaxBackward':
+      return s(0)[c.attrs.axis] ?? 1;
+    case 'lstmSequence':
+    case 'lstmSequenceBackward':
+    case 'gruSequence':
+    case 'gruSequenceBackward':
+      return s(1)[0]! * s(0)[0]!; // G * H products per step, T steps
     default:
       return 1;
   }

@@ -10,9 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, Generator, cat, gradcheck, grad, manualSeed, rand, randn, tensor, noGrad } from '../src/index.js';
-import { run } from '../src/tensor/dispatch.js';
+import { run, runMany } from '../src/tensor/dispatch.js';
 import { RULES } from '../src/autograd/rules.js';
-import type { PrimitiveName } from '../src/ops/primitives.js';
+import type { PrimitiveAttrs, PrimitiveName } from '../src/ops/primitives.js';
 import { type FixtureCase, fromFixture, outputsOf, readFixture } from './parity-table.js';
 
 manualSeed(7);
@@ -122,10 +122,65 @@ const DIRECT: Record<string, Direct> = {
     inputs: () => [normal(2, 1, 3, 4)],
     fn: (g) => run('adaptiveAvgPool2dBackward', [g!], { inputShape: [2, 1, 5, 7] }),
   },
+  // The normalisation primitives, with every output (the statistics and all three gradients)
+  // flattened into one, so the rules' handling of each output's gradient is checked too.
+  batchNorm: { inputs: () => [normal(3, 2, 2, 1), normal(2), normal(2)], fn: (x, w, b) => allOutputs('batchNorm', [x!, w!, b!], { eps: 1e-3 }) },
+  batchNormBackward: {
+    inputs: () => [normal(3, 2, 2), normal(3, 2, 2), normal(2), positive(2), normal(2)],
+    fn: (...xs) => allOutputs('batchNormBackward', xs, {}),
+  },
+  layerNorm: {
+    inputs: () => [normal(2, 3, 2, 2), normal(2, 2), normal(2, 2)],
+    fn: (x, w, b) => allOutputs('layerNorm', [x!, w!, b!], { normalizedShape: [2, 2], eps: 1e-3 }),
+  },
+  layerNormBackward: {
+    inputs: () => [normal(3, 2, 4), normal(3, 2, 4), normal(3, 1, 1), positive(3, 1, 1), normal(2, 4)],
+    fn: (...xs) => allOutputs('layerNormBackward', xs, { normalizedShape: [2, 4] }),
+  },
+  softmaxBackward: {
+    inputs: () => [noGrad(() => randn([3, 4], { dtype: 'float64' }).softmax(1)).requiresGrad_(), normal(3, 4)],
+    fn: (y, g) => run('softmaxBackward', [y!, g!], { axis: 1 }),
+  },
+  logSoftmaxBackward: {
+    inputs: () => [noGrad(() => randn([3, 4], { dtype: 'float64' }).logSoftmax(0)).requiresGrad_(), normal(3, 4)],
+    fn: (y, g) => run('logSoftmaxBackward', [y!, g!], { axis: 0 }),
+  },
+  // The fused recurrent layers: h and c (gates, hn: saved for the backward only, no gradient). The
+  // backward primitives take their saved inputs from a forward run on the same inputs.
+  lstmSequence: { inputs: () => lstmInputs(3, 2, 2), fn: (...xs) => lstmOutputs(xs, false) },
+  lstmSequenceBackward: { inputs: () => [...lstmInputs(2, 1, 2), normal(2, 1, 2), normal(2, 1, 2)], fn: (...xs) => lstmBackward(xs, false) },
+  gruSequence: { inputs: () => gruInputs(3, 2, 2), fn: (...xs) => runMany('gruSequence', xs, { reverse: false })[0]! },
+  gruSequenceBackward: { inputs: () => [...gruInputs(2, 1, 2), normal(2, 1, 2)], fn: (...xs) => gruBackward(xs, false) },
 };
+
+/** xGates [T, N, 4H], wHh [4H, H], h0, c0 [N, H]. */
+const lstmInputs = (T: number, N: number, H: number) => [normal(T, N, 4 * H), normal(4 * H, H), normal(N, H), normal(N, H)];
+/** xGates [T, N, 3H], wHh [3H, H], bHh [3H], h0 [N, H]. */
+const gruInputs = (T: number, N: number, H: number) => [normal(T, N, 3 * H), normal(3 * H, H), normal(3 * H), normal(N, H)];
+function lstmOutputs(xs: Tensor[], reverse: boolean): Tensor {
+  const [h, c] = runMany('lstmSequence', xs, { reverse });
+  return cat([h!.reshape(-1), c!.reshape(-1)]);
+}
+function lstmBackward(xs: Tensor[], reverse: boolean): Tensor {
+  const [, c, gates] = runMany('lstmSequence', xs.slice(0, 4), { reverse });
+  return cat(runMany('lstmSequenceBackward', [...xs, c!, gates!], { reverse }).map((t) => t.reshape(-1)));
+}
+function gruBackward(xs: Tensor[], reverse: boolean): Tensor {
+  const saved = runMany('gruSequence', xs.slice(0, 4), { reverse });
+  return cat(runMany('gruSequenceBackward', [...xs, ...saved], { reverse }).map((t) => t.reshape(-1)));
+}
+
+/** Every output of a primitive, flattened and concatenated. */
+function allOutputs<K extends PrimitiveName>(name: K, xs: Tensor[], attrs: PrimitiveAttrs[K]): Tensor {
+  return cat(runMany(name, xs, attrs).map((t) => t.reshape(-1)));
+}
 
 /** Extra direct cases beyond one per primitive: the transposed forms of bmm and other attributes. */
 const EXTRA: Record<string, Direct> = {
+  lstmSequence_reverse: { inputs: () => lstmInputs(3, 1, 2), fn: (...xs) => lstmOutputs(xs, true) },
+  lstmSequenceBackward_reverse: { inputs: () => [...lstmInputs(2, 1, 1), normal(2, 1, 1), normal(2, 1, 1)], fn: (...xs) => lstmBackward(xs, true) },
+  gruSequence_reverse: { inputs: () => gruInputs(3, 1, 2), fn: (...xs) => runMany('gruSequence', xs, { reverse: true })[0]! },
+  gruSequenceBackward_reverse: { inputs: () => [...gruInputs(2, 1, 1), normal(2, 1, 1)], fn: (...xs) => gruBackward(xs, true) },
   bmm_transA: { inputs: () => [normal(2, 4, 3), normal(2, 4, 5)], fn: (a, b) => run('bmm', [a!, b!], { transA: true, transB: false }) },
   bmm_transB: { inputs: () => [normal(1, 3, 4), normal(1, 5, 4)], fn: (a, b) => run('bmm', [a!, b!], { transA: false, transB: true }) },
   bmm_transAB: { inputs: () => [normal(2, 4, 3), normal(2, 5, 4)], fn: (a, b) => run('bmm', [a!, b!], { transA: true, transB: true }) },
@@ -151,6 +206,26 @@ const EXTRA: Record<string, Direct> = {
     inputs: () => [normal(1, 2, 3, 3), normal(2, 2, 2, 3)],
     fn: (gy, w) =>
       run('conv2dBackwardInput', [gy!, w!], { stride: [1, 1], padding: [0, 0], dilation: [2, 1], groups: 1, inputShape: [1, 2, 6, 5] }),
+  },
+  batchNorm_output: {
+    inputs: () => [normal(2, 3, 2), normal(3), normal(3)],
+    fn: (x, w, b) => run('batchNorm', [x!, w!, b!], { eps: 1e-5 }),
+  },
+  batchNormBackward_gx: {
+    inputs: () => [normal(2, 1, 3), normal(2, 1, 3), normal(1), positive(1), normal(1)],
+    fn: (...xs) => run('batchNormBackward', xs, {}),
+  },
+  layerNorm_output: {
+    inputs: () => [normal(4, 5), normal(5), normal(5)],
+    fn: (x, w, b) => run('layerNorm', [x!, w!, b!], { normalizedShape: [5], eps: 1e-5 }),
+  },
+  layerNormBackward_noLead: {
+    inputs: () => [normal(5), normal(5), normal(1), positive(1), normal(5)],
+    fn: (...xs) => allOutputs('layerNormBackward', xs, { normalizedShape: [5] }),
+  },
+  softmaxBackward_inner: {
+    inputs: () => [noGrad(() => randn([2, 3, 4], { dtype: 'float64' }).softmax(1)).requiresGrad_(), normal(2, 3, 4)],
+    fn: (y, g) => run('softmaxBackward', [y!, g!], { axis: 1 }),
   },
   conv2d_plain: {
     inputs: () => [normal(1, 3, 4, 4), normal(2, 3, 2, 2)],

@@ -8,8 +8,13 @@
 #include <thread>
 
 #include "gemm.h"
+#include "indexing.h"
 #include "kernels.h"
+#include "memory.h"
+#include "norm.h"
+#include "optim.h"
 #include "pool.h"
+#include "rnn.h"
 
 namespace {
 
@@ -177,6 +182,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("pool", Napi::Function::New(env, Pool));
   exports.Set("uniform", Napi::Function::New(env, Uniform));
+  ms::registerIndexing(env, exports);
+  ms::registerMemory(env, exports);
+  ms::registerRnn(env, exports);
+  ms::registerNorm(env, exports);
+  ms::registerOptim(env, exports);
   return exports;
 }
 

@@ -123,24 +123,49 @@ void coalesce(std::vector<int64_t>& shape, std::vector<std::vector<int64_t>*> st
   for (size_t k = 0; k < strides.size(); k++) *strides[k] = st[k];
 }
 
-// Walks the outer dimensions of a coalesced iteration: calls f(row, offsets...) per inner row.
+// Walks a coalesced iteration row by row: calls f(outIndex, offsets..., length) per run of the
+// innermost dimension. Work is cut into tasks of about GRAIN elements: long rows (a contiguous
+// tensor coalesces into a single row) are split into pieces, short rows are grouped. Inside a
+// task the row offsets advance like an odometer, so there is no division per row. A call with at
+// most GRAIN elements runs inline on the calling thread. Every element is computed on its own, so
+// the split never changes a result.
 template <int NOPS, class F>
 void forRows(const std::vector<int64_t>& shape, const std::vector<int64_t>* strides[NOPS], F f) {
   const int rank = static_cast<int>(shape.size());
   const int64_t L = shape[rank - 1];
   int64_t rows = 1;
   for (int d = 0; d < rank - 1; d++) rows *= shape[d];
-  const int64_t grain = std::max<int64_t>(1, GRAIN / std::max<int64_t>(L, 1));
-  parallelFor(rows, grain, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; r++) {
-      int64_t off[NOPS] = {};
-      int64_t rem = r;
-      for (int d = rank - 2; d >= 0; d--) {
-        const int64_t i = rem % shape[d];
-        rem /= shape[d];
-        for (int k = 0; k < NOPS; k++) off[k] += i * (*strides[k])[d];
+  if (rows == 0 || L == 0) return;
+  const int64_t piece = std::min(L, GRAIN);
+  const int64_t pieces = (L + piece - 1) / piece;  // per row
+  const int64_t grain = pieces > 1 ? 1 : std::max<int64_t>(1, GRAIN / L);
+  int64_t last[NOPS];
+  for (int k = 0; k < NOPS; k++) last[k] = (*strides[k])[rank - 1];
+  parallelFor(rows * pieces, grain, [&](int64_t b, int64_t e) {
+    int64_t r = b / pieces, c = b % pieces;
+    int64_t fixed[16] = {};  // the row's coordinates (rank is small after coalescing)
+    std::vector<int64_t> spill(rank > 17 ? rank - 1 : 0, 0);
+    int64_t* idx = rank > 17 ? spill.data() : fixed;
+    int64_t off[NOPS] = {};
+    for (int64_t d = rank - 2, rem = r; d >= 0; d--) {
+      idx[d] = rem % shape[d];
+      rem /= shape[d];
+      for (int k = 0; k < NOPS; k++) off[k] += idx[d] * (*strides[k])[d];
+    }
+    for (int64_t u = b; u < e; u++) {
+      const int64_t c0 = c * piece;
+      int64_t at[NOPS];
+      for (int k = 0; k < NOPS; k++) at[k] = off[k] + c0 * last[k];
+      f(r * L + c0, static_cast<const int64_t*>(at), std::min(piece, L - c0));
+      if (++c < pieces) continue;
+      c = 0;
+      r++;
+      for (int d = rank - 2; d >= 0; d--) {  // next row
+        for (int k = 0; k < NOPS; k++) off[k] += (*strides[k])[d];
+        if (++idx[d] < shape[d]) break;
+        for (int k = 0; k < NOPS; k++) off[k] -= (*strides[k])[d] * shape[d];
+        idx[d] = 0;
       }
-      f(r * L, off, L);
     }
   });
 }

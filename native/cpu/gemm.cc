@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "pool.h"
@@ -22,6 +23,7 @@ constexpr int64_t KC = 256;   // depth of one packed block
 constexpr int64_t MC = 144;   // rows of A per task: MC x KC floats (144 KB) stay in L2
 constexpr int64_t NC = 3072;  // columns of B packed at once (3 MB, shared by all threads via L3)
 constexpr int64_t NB = 384;   // columns per task inside a packed block
+constexpr int64_t kMinTasks = 4;  // fewest tasks per packed block (while columns allow)
 
 // A buffer aligned for vector loads that keeps its memory between calls (one per thread).
 template <class T>
@@ -272,7 +274,15 @@ void gemmImpl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t 
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     const int64_t ncPad = (nc + p.nr - 1) / p.nr * p.nr;
-    const int64_t nBlocks = (nc + NB - 1) / NB;
+    // Columns per task: NB, or fewer when that leaves under kMinTasks tasks, so that two or
+    // more threads share a mid-sized product evenly. Tasks only divide the output; every
+    // element's arithmetic is the same for any split.
+    int64_t nb = NB;
+    if (mBlocks * ((nc + nb - 1) / nb) < kMinTasks) {
+      const int64_t want = (kMinTasks + mBlocks - 1) / mBlocks;
+      nb = std::max(2 * p.nr, ((nc + want - 1) / want + p.nr - 1) / p.nr * p.nr);
+    }
+    const int64_t nBlocks = (nc + nb - 1) / nb;
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const bool acc = accumulate || pc > 0;
@@ -291,8 +301,8 @@ void gemmImpl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t 
       };
       auto compute = [&](int64_t t) {
         const int64_t ib = t / nBlocks, jb = t % nBlocks;
-        const int64_t i0 = ib * MC, j0 = jb * NB;
-        macroKernel(p, kc, pa + i0 * kc, pb + j0 * kc, std::min(MC, M - i0), std::min(NB, nc - j0),
+        const int64_t i0 = ib * MC, j0 = jb * nb;
+        macroKernel(p, kc, pa + i0 * kc, pb + j0 * kc, std::min(MC, M - i0), std::min(nb, nc - j0),
                     C + i0 * ldc + jc + j0, ldc, acc);
       };
       const int64_t work = M * nc * kc;
@@ -307,11 +317,401 @@ void gemmImpl(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t 
   }
 }
 
+// ---- Direct products: small shapes, read in place on the calling thread ----
+//
+// Packing pays for itself only when each packed element is reused many times. Below a few million
+// multiply-adds (one state through nn.Linear, a DQN or LSTM batch, attention heads) it costs more
+// than the product, so these shapes read the operands where they are, in one of these forms:
+//
+//   rows: out(r, c) = sum_k X(r, k) Y(k, c), with Y contiguous along c: a tile of rows broadcasts
+//         X and multiplies whole vectors of Y (C = A B reads B's rows; C = A^T B too). "cols" is
+//         the same form on C^T (vectors along C's rows), for A stored transposed.
+//   dot:  out(i, j) = sum_k X(i, k) Y(j, k), both contiguous along k: x @ w^T with w [out, in], as
+//         nn.Linear computes it; each output is the dot product of two contiguous rows. Its
+//         vectors run along k, so each output ends with a sum across lanes; when K is short next
+//         to M (attention's q k^T) that sum costs more than the products, and "rowsBt" instead
+//         copies B^T out once (K x N, small next to the M x N x K work) and takes the rows form.
+//
+// Every output element is summed in an order fixed by K alone (rows: one chain over k; dot: 16
+// lanes over k mod 16, then the lanes in a fixed tree), so how the tiles are dealt to threads
+// never changes a bit. Which form (and packed or direct) a product takes depends only on its shape
+// and layout.
+
+enum class Form { packed, rows, cols, dot, rowsBt };
+
+// A product is direct up to this many multiply-adds, or when it is a matrix-vector product.
+// Measured (one thread, CPU time): with AVX-512 the direct float32 kernels beat or match the
+// packed ones up to about 4M; the plain loops (double, or no AVX-512) only on tiny products.
+constexpr int64_t kDirectWork = int64_t(1) << 22;
+constexpr int64_t kDirectWorkPortable = int64_t(1) << 15;
+// Direct products above this many multiply-adds are split over the pool (by output tiles).
+constexpr int64_t kDirectParallelWork = int64_t(1) << 17;
+
+template <class T>
+bool fast512() {
+  static const bool yes = std::is_same<T, float>::value && std::strcmp(gemmIsa(), "avx512") == 0;
+  return yes;
+}
+
+template <class T>
+Form chooseForm(int64_t M, int64_t N, int64_t K, int64_t rsa, int64_t csa, int64_t rsb, int64_t csb) {
+  const int64_t limit = fast512<T>() ? kDirectWork : kDirectWorkPortable;
+  const bool small = M * N * K <= limit || M == 1 || N == 1;
+  if (!small) return Form::packed;
+  const bool dot = csa == 1 && rsb == 1;
+  if (csb == 1 && (N >= 16 || !dot)) return Form::rows;
+  if (dot) return K >= 4 * M ? Form::dot : Form::rowsBt;
+  if (rsa == 1) return Form::cols;
+  return Form::packed;
+}
+
+// The arguments of one direct product in the rows form (see above). Output element (r, c) lives
+// at o[r * rso + c * cso].
+template <class T>
+struct RowsJob {
+  int64_t R, C, K;
+  const T* x;
+  int64_t rsx, csx;
+  const T* y;
+  int64_t rsy;
+  T* o;
+  int64_t rso, cso;
+  bool acc;
+};
+
+// Same for the dot form: out(i, j) = sum_k x[i * rsx + k] y[j * rsy + k], at o[i * rso + j].
+template <class T>
+struct DotJob {
+  int64_t R, C, K;
+  const T* x;
+  int64_t rsx;
+  const T* y;
+  int64_t rsy;
+  T* o;
+  int64_t rso;
+  bool acc;
+};
+
+inline void put(float* o, float s, bool acc) { *o = acc ? *o + s : s; }
+inline void put(double* o, double s, bool acc) { *o = acc ? *o + s : s; }
+
+// -- AVX-512 float tiles --
+
+// Rows [r0, r0 + MR) x columns [c0, c0 + 16 * NV), the last vector masked to `last` lanes.
+// y points at Y(0, c0), its rows rsy apart.
+template <int MR, int NV>
+__attribute__((target("avx512f"))) void rowsTile512(const RowsJob<float>& j, const float* y, int64_t rsy, int64_t r0,
+                                                     int64_t c0, int last) {
+  __m512 t[MR][NV];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) t[i][v] = _mm512_setzero_ps();
+  const __mmask16 m = static_cast<__mmask16>((1u << last) - 1);
+  const float* xr[MR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) xr[i] = j.x + (r0 + i) * j.rsx;
+  const int64_t K = j.K, csx = j.csx;
+  for (int64_t k = 0; k < K; k++) {
+    __m512 b[NV];
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV - 1; v++) b[v] = _mm512_loadu_ps(y + 16 * v);
+    b[NV - 1] = _mm512_maskz_loadu_ps(m, y + 16 * (NV - 1));
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_set1_ps(xr[i][k * csx]);
+      #pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) t[i][v] = _mm512_fmadd_ps(a, b[v], t[i][v]);
+    }
+    y += rsy;
+  }
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* o = j.o + (r0 + i) * j.rso;
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      const __mmask16 mv = v == NV - 1 ? m : static_cast<__mmask16>(0xffff);
+      const int64_t c = c0 + 16 * v;
+      if (j.cso == 1) {
+        __m512 r = t[i][v];
+        if (j.acc) r = _mm512_add_ps(_mm512_maskz_loadu_ps(mv, o + c), r);
+        _mm512_mask_storeu_ps(o + c, mv, r);
+      } else {
+        alignas(64) float s[16];
+        _mm512_store_ps(s, t[i][v]);
+        const int n = v == NV - 1 ? last : 16;
+        for (int l = 0; l < n; l++) put(o + (c + l) * j.cso, s[l], j.acc);
+      }
+    }
+  }
+}
+
+// The sum of 16 lanes in a fixed tree (halves, quarters, pairs, neighbours). The masked forms of
+// the shuffles with a full mask: GCC 12's unmasked ones warn about an undefined source.
+__attribute__((target("avx512f"))) inline float sum16(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, 0xffff, v, v, 0x4e));
+  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, 0xffff, v, v, 0xb1));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, 0xffff, v, 0x4e));
+  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, 0xffff, v, 0xb1));
+  return _mm512_cvtss_f32(v);
+}
+
+// Rows [r0, r0 + MR) x columns [c0, c0 + NR) of the dot form; the k tail is a masked load.
+template <int MR, int NR>
+__attribute__((target("avx512f"))) void dotTile512(const DotJob<float>& j, int64_t r0, int64_t c0) {
+  __m512 t[MR][NR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) t[i][c] = _mm512_setzero_ps();
+  const float* xr[MR];
+  const float* yr[NR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) xr[i] = j.x + (r0 + i) * j.rsx;
+  #pragma GCC unroll 8
+  for (int c = 0; c < NR; c++) yr[c] = j.y + (c0 + c) * j.rsy;
+  const int64_t K = j.K;
+  for (int64_t k = 0; k < K; k += 16) {
+    // Whole vectors, then the tail as a masked load (zeros add nothing).
+    const __mmask16 m = K - k >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (K - k)) - 1);
+    __m512 b[NR];
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) b[c] = _mm512_maskz_loadu_ps(m, yr[c] + k);
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m512 a = _mm512_maskz_loadu_ps(m, xr[i] + k);
+      #pragma GCC unroll 8
+      for (int c = 0; c < NR; c++) t[i][c] = _mm512_fmadd_ps(a, b[c], t[i][c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) put(j.o + (r0 + i) * j.rso + c0 + c, sum16(t[i][c]), j.acc);
+}
+
+// -- portable tiles (double, and float without AVX-512): plain loops the compiler vectorises --
+// Each is compiled twice: for the baseline instruction set and, used when the CPU has them, for
+// AVX2 and FMA (the choice is fixed per process, like the micro-kernel's).
+
+// One row r, columns [c0, c0 + n), n <= W: one chain over k per element, as in the AVX-512 tile.
+// A full strip (n == W) has a fixed width, so its W sums can live in registers.
+template <class T, int W>
+__attribute__((always_inline)) inline void rowsTileLoop(const RowsJob<T>& j, int64_t r, int64_t c0, int64_t n) {
+  T t[W] = {};
+  const T* x = j.x + r * j.rsx;
+  const T* y = j.y + c0;
+  const int64_t K = j.K, csx = j.csx, rsy = j.rsy;
+  if (n == W) {
+    for (int64_t k = 0; k < K; k++, y += rsy) {
+      const T a = x[k * csx];
+      for (int c = 0; c < W; c++) t[c] += a * y[c];
+    }
+  } else {
+    for (int64_t k = 0; k < K; k++, y += rsy) {
+      const T a = x[k * csx];
+      for (int64_t c = 0; c < n; c++) t[c] += a * y[c];
+    }
+  }
+  for (int64_t c = 0; c < n; c++) put(j.o + r * j.rso + (c0 + c) * j.cso, t[c], j.acc);
+}
+
+// One output of the dot form: 8 lanes over k mod 8, then the lanes in a fixed tree.
+template <class T>
+__attribute__((always_inline)) inline void dotOneLoop(const DotJob<T>& j, int64_t i, int64_t c) {
+  const T* x = j.x + i * j.rsx;
+  const T* y = j.y + c * j.rsy;
+  T t[8] = {};
+  int64_t k = 0;
+  for (; k + 8 <= j.K; k += 8)
+    for (int l = 0; l < 8; l++) t[l] += x[k + l] * y[k + l];
+  for (int l = 0; k + l < j.K; l++) t[l] += x[k + l] * y[k + l];
+  put(j.o + i * j.rso + c, ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7])), j.acc);
+}
+
+// Columns per portable rows strip: 256 bytes, eight AVX2 registers of sums.
+template <class T>
+constexpr int kStrip = 256 / sizeof(T);
+
+template <class T>
+void rowsStripPortable(const RowsJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; c += kStrip<T>)
+    for (int64_t r = r0; r < r1; r++) rowsTileLoop<T, kStrip<T>>(j, r, c, std::min<int64_t>(kStrip<T>, c1 - c));
+}
+template <class T>
+__attribute__((target("avx2,fma"))) void rowsStripAvx2(const RowsJob<T>& j, int64_t r0, int64_t r1, int64_t c0,
+                                                       int64_t c1) {
+  for (int64_t c = c0; c < c1; c += kStrip<T>)
+    for (int64_t r = r0; r < r1; r++) rowsTileLoop<T, kStrip<T>>(j, r, c, std::min<int64_t>(kStrip<T>, c1 - c));
+}
+template <class T>
+void dotBlockPortable(const DotJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t c = c0; c < c1; c++) dotOneLoop(j, r, c);
+}
+template <class T>
+__attribute__((target("avx2,fma"))) void dotBlockAvx2(const DotJob<T>& j, int64_t r0, int64_t r1, int64_t c0,
+                                                      int64_t c1) {
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t c = c0; c < c1; c++) dotOneLoop(j, r, c);
+}
+
+// Whether the portable tiles may use AVX2 and FMA.
+inline bool avx2Tiles() {
+  static const bool yes = std::strcmp(gemmIsa(), "portable") != 0;
+  return yes;
+}
+
+// -- drivers: tiles grouped into tasks over the output --
+
+constexpr int64_t kRowsMR = 6, kRowsNC = 64;  // AVX-512 rows tile: 6 rows x 4 vectors
+constexpr int64_t kTaskRows = 24;             // rows per task (a multiple of the 6-row tiles)
+
+template <int MR>
+void rowsStrip512(const RowsJob<float>& j, const float* y, int64_t rsy, int64_t r0, int64_t c0, int64_t nc) {
+  // nc <= 64 columns starting at c0.
+  const int nv = static_cast<int>((nc + 15) / 16), last = static_cast<int>(nc - 16 * (nv - 1));
+  switch (nv) {
+    case 1: rowsTile512<MR, 1>(j, y, rsy, r0, c0, last); break;
+    case 2: rowsTile512<MR, 2>(j, y, rsy, r0, c0, last); break;
+    case 3: rowsTile512<MR, 3>(j, y, rsy, r0, c0, last); break;
+    default: rowsTile512<MR, 4>(j, y, rsy, r0, c0, last); break;
+  }
+}
+
+template <class T>
+void rowsTask(const RowsJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (fast512<float>()) {
+      for (int64_t c = c0; c < c1; c += kRowsNC) {
+        const int64_t nc = std::min(kRowsNC, c1 - c);
+        const float* y = j.y + c;
+        const int64_t rsy = j.rsy;
+        int64_t r = r0;
+        for (; r + kRowsMR <= r1; r += kRowsMR) rowsStrip512<6>(j, y, rsy, r, c, nc);
+        switch (r1 - r) {
+          case 1: rowsStrip512<1>(j, y, rsy, r, c, nc); break;
+          case 2: rowsStrip512<2>(j, y, rsy, r, c, nc); break;
+          case 3: rowsStrip512<3>(j, y, rsy, r, c, nc); break;
+          case 4: rowsStrip512<4>(j, y, rsy, r, c, nc); break;
+          case 5: rowsStrip512<5>(j, y, rsy, r, c, nc); break;
+          default: break;
+        }
+      }
+      return;
+    }
+  }
+  if (avx2Tiles())
+    rowsStripAvx2(j, r0, r1, c0, c1);
+  else
+    rowsStripPortable(j, r0, r1, c0, c1);
+}
+
+template <int MR>
+void dotRow512(const DotJob<float>& j, int64_t r0, int64_t c0, int64_t c1) {
+  // The widest tile whose accumulators and loads fit 32 registers: 6x4 (24 sums, 4 rows of B and
+  // one of A; each loaded vector of B serves six rows of A, which keeps B's traffic from L2 below
+  // what the FMAs consume), 3x6, 2x8 and 1x8.
+  constexpr int NR = MR >= 4 ? 4 : MR == 3 ? 6 : 8;
+  int64_t c = c0;
+  for (; c + NR <= c1; c += NR) dotTile512<MR, NR>(j, r0, c);
+  switch (c1 - c) {
+    case 1: dotTile512<MR, 1>(j, r0, c); break;
+    case 2: dotTile512<MR, 2>(j, r0, c); break;
+    case 3: dotTile512<MR, 3>(j, r0, c); break;
+    case 4: dotTile512<MR, 4>(j, r0, c); break;
+    case 5: dotTile512<MR, 5>(j, r0, c); break;
+    case 6: dotTile512<MR, 6>(j, r0, c); break;
+    case 7: dotTile512<MR, 7>(j, r0, c); break;
+    default: break;
+  }
+}
+
+template <class T>
+void dotTask(const DotJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (fast512<float>()) {
+      int64_t r = r0;
+      for (; r + 6 <= r1; r += 6) dotRow512<6>(j, r, c0, c1);
+      switch (r1 - r) {
+        case 1: dotRow512<1>(j, r, c0, c1); break;
+        case 2: dotRow512<2>(j, r, c0, c1); break;
+        case 3: dotRow512<3>(j, r, c0, c1); break;
+        case 4: dotRow512<4>(j, r, c0, c1); break;
+        case 5: dotRow512<5>(j, r, c0, c1); break;
+        default: break;
+      }
+      return;
+    }
+  }
+  if (avx2Tiles())
+    dotBlockAvx2(j, r0, r1, c0, c1);
+  else
+    dotBlockPortable(j, r0, r1, c0, c1);
+}
+
+// Deals the R x C output to tasks of kTaskRows rows x `cols` columns; in parallel when it is
+// worth a hand-off. Tiles, and so every element's arithmetic, do not depend on the dealing.
+template <class Task>
+void dealTiles(int64_t R, int64_t C, int64_t K, int64_t cols, bool parallel, const Task& task) {
+  const int64_t rowTasks = (R + kTaskRows - 1) / kTaskRows, colTasks = (C + cols - 1) / cols;
+  auto one = [&](int64_t t) {
+    const int64_t r0 = (t / colTasks) * kTaskRows, c0 = (t % colTasks) * cols;
+    task(r0, std::min(R, r0 + kTaskRows), c0, std::min(C, c0 + cols));
+  };
+  const int64_t tasks = rowTasks * colTasks;
+  if (parallel && R * C * K >= kDirectParallelWork && tasks > 1) {
+    pool().run(tasks, one);
+  } else {
+    for (int64_t t = 0; t < tasks; t++) one(t);
+  }
+}
+
+template <class T>
+void gemmDirect(Form form, int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B,
+                int64_t rsb, int64_t csb, T* C, int64_t ldc, bool accumulate, bool parallel) {
+  if (form == Form::dot) {
+    const DotJob<T> j{M, N, K, A, rsa, B, csb, C, ldc, accumulate};
+    // Columns per task: enough to reuse each row of A from registers, few enough to share out.
+    dealTiles(M, N, K, M == 1 ? 32 : 64, parallel, [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      dotTask(j, r0, r1, c0, c1);
+    });
+    return;
+  }
+  if (form == Form::rowsBt) {
+    // B(k, j) = B[j * csb + k]: copy it out as a K x N row-major matrix, 16 columns at a time so
+    // both the reads (16 rows of B) and the writes stay in cache.
+    T* bt = scratchB<T>().get(static_cast<size_t>(K * N));
+    for (int64_t j0 = 0; j0 < N; j0 += 16) {
+      const int64_t nj = std::min<int64_t>(16, N - j0);
+      for (int64_t k = 0; k < K; k++)
+        for (int64_t jj = 0; jj < nj; jj++) bt[k * N + j0 + jj] = B[(j0 + jj) * csb + k];
+    }
+    B = bt;
+    rsb = N;
+    csb = 1;
+    form = Form::rows;
+  }
+  // rows: X = A, Y = B. cols: the same on C^T, X(j, k) = B(k, j), Y(k, i) = A(i, k).
+  const RowsJob<T> j = form == Form::rows ? RowsJob<T>{M, N, K, A, rsa, csa, B, rsb, C, ldc, 1, accumulate}
+                                          : RowsJob<T>{N, M, K, B, csb, rsb, A, csa, C, 1, ldc, accumulate};
+  dealTiles(j.R, j.C, K, 2 * kRowsNC, parallel, [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    rowsTask(j, r0, r1, c0, c1);
+  });
+}
+
 }  // namespace
 
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
           int64_t csb, T* C, int64_t ldc, bool accumulate, bool parallel) {
+  if (M > 0 && N > 0 && K > 0) {
+    const Form form = chooseForm<T>(M, N, K, rsa, csa, rsb, csb);
+    if (form != Form::packed) {
+      gemmDirect(form, M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, accumulate, parallel);
+      return;
+    }
+  }
   auto panel = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t NR, T* out) {
     packB(B, rsb, csb, k0, kc, j0, nr, NR, out);
   };

@@ -229,9 +229,11 @@ void bmm(DT dt, const void* a, const void* b, void* out, int64_t batch, int64_t 
     const int64_t rsa = transA ? 1 : K, csa = transA ? M : 1;
     const int64_t rsb = transB ? 1 : N, csb = transB ? K : 1;
     const int64_t flops = M * N * K;
-    if (batch > 1 && flops < (int64_t(1) << 18)) {
-      // Many small products: one per task, each on one thread.
-      parallelFor(batch, 1, [&](int64_t b0, int64_t b1) {
+    if (batch > 1 && flops < (int64_t(1) << 22)) {
+      // Many small products (attention heads): one per task, each on one thread; all inline
+      // when the whole batch is too small to share. A product's arithmetic does not depend on
+      // the thread it runs on, so neither does the result.
+      parallelFor(batch, 1, flops, [&](int64_t b0, int64_t b1) {
         for (int64_t i = b0; i < b1; i++)
           gemm(M, N, K, A + i * M * K, rsa, csa, B + i * K * N, rsb, csb, C + i * M * N, N, false, false);
       });

@@ -2,6 +2,7 @@
  * Reverse-mode differentiation: walk the recorded graph from the outputs back to the leaves,
  * calling each primitive's rule from the table once its output gradient is complete.
  */
+import type { DType } from '../dtype.js';
 import { numel, fmt, shapesEqual } from '../shape.js';
 import { run } from '../tensor/dispatch.js';
 import type { Node, Tensor } from '../tensor/tensor.js';
@@ -23,33 +24,67 @@ function zeros(shape: readonly number[], like: Tensor): Tensor {
   return run('full', [], { shape: [...shape], dtype: like.dtype, value: 0 }, like.device);
 }
 
-function contextFor(node: Node, grad: Tensor): GradContext<any> {
-  const check = (t: Tensor, saved: number, what: string) => {
-    if (t._version.value !== saved) {
-      throw new Error(
-        `backward: a tensor saved by '${node.op}' (its ${what}, shape ${fmt(t.shape)}) was modified by an ` +
-          `in-place operation after it was used (version ${t._version.value}, saved at ${saved}). ` +
-          'Clone it before changing it, or use the out-of-place op.',
-      );
-    }
-    return t;
-  };
-  const inputs = node.inputs!;
-  return {
-    attrs: node.attrs,
-    grad,
-    numInputs: inputs.length,
-    input: (i) => check(inputs[i]!, node.inputVersions[i]!, `input ${i}`),
-    output: () => check(node.outputs![0]!, node.outputVersions[0]!, 'output'),
-    inputShape: (i) => node.inputSpecs[i]!.shape,
-    inputDType: (i) => node.inputSpecs[i]!.dtype,
-    needsGrad: (i) => inputs[i]!.requiresGrad,
-  };
+/** Throws when input or output `i` saved by `node` was changed in place after the node was recorded. */
+function checkSaved(node: Node, t: Tensor, saved: number, kind: 'input' | 'output', i: number): Tensor {
+  if (t._version.value !== saved) {
+    const what = kind === 'input' ? `input ${i}` : i === 0 ? 'output' : `output ${i}`;
+    throw new Error(
+      `backward: a tensor saved by '${node.op}' (its ${what}, shape ${fmt(t.shape)}) was modified by an ` +
+        `in-place operation after it was used (version ${t._version.value}, saved at ${saved}). ` +
+        'Clone it before changing it, or use the out-of-place op.',
+    );
+  }
+  return t;
+}
+
+/** What a rule sees of one node: its attributes, the gradients of its outputs, its saved tensors. */
+class NodeContext implements GradContext<any> {
+  readonly attrs: any;
+  readonly numInputs: number;
+
+  constructor(
+    private readonly node: Node,
+    readonly grad: Tensor,
+    private readonly grads: readonly (Tensor | null)[],
+  ) {
+    this.attrs = node.attrs;
+    this.numInputs = node.inputs!.length;
+  }
+
+  input(i: number): Tensor {
+    return checkSaved(this.node, this.node.inputs![i]!, this.node.inputVersions[i]!, 'input', i);
+  }
+  output(i = 0): Tensor {
+    return checkSaved(this.node, this.node.outputs![i]!, this.node.outputVersions[i]!, 'output', i);
+  }
+  outputGrad(i: number): Tensor | null {
+    return this.grads[i] ?? null;
+  }
+  inputShape(i: number): readonly number[] {
+    return this.node.inputSpecs[i]!.shape;
+  }
+  inputDType(i: number): DType {
+    return this.node.inputSpecs[i]!.dtype;
+  }
+  needsGrad(i: number): boolean {
+    return this.node.inputs![i]!.requiresGrad;
+  }
+}
+
+/** The engine's bookkeeping for one reachable node. */
+interface NodeState {
+  /** Edges from other reachable nodes that have yet to deliver their gradient into this one. */
+  pending: number;
+  /** Gradient of each output, summed as it arrives (null until some arrives). */
+  grads: (Tensor | null)[] | null;
 }
 
 /**
  * The engine: returns the gradient reaching each tensor of `capture` when given, and otherwise
  * accumulates gradients into the `.grad` of leaves.
+ *
+ * It runs once per training step over every recorded op, so it keeps one map entry per node and
+ * plain loops (no closures or arrays made per node beyond the gradient buffers themselves).
  */
 function runBackward(
   roots: readonly Tensor[],
@@ -60,12 +95,13 @@ function runBackward(
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
 
-  // Count, for each node, how many edges from other reachable nodes feed gradient into it.
-  const pending = new Map<Node, number>();
+  // Find the reachable nodes and count, for each, how many edges from other reachable nodes
+  // feed gradient into it.
+  const states = new Map<Node, NodeState>();
   const stack: Node[] = [];
   for (const r of roots) {
-    if (r.gradFn && !pending.has(r.gradFn)) {
-      pending.set(r.gradFn, 0);
+    if (r.gradFn && !states.has(r.gradFn)) {
+      states.set(r.gradFn, { pending: 0, grads: null });
       stack.push(r.gradFn);
     }
   }
@@ -80,15 +116,15 @@ function runBackward(
     for (const t of node.inputs) {
       const next = t.gradFn;
       if (!next || !t.requiresGrad) continue;
-      if (!pending.has(next)) {
-        pending.set(next, 0);
+      const state = states.get(next);
+      if (state) state.pending++;
+      else {
+        states.set(next, { pending: 1, grads: null });
         stack.push(next);
       }
-      pending.set(next, pending.get(next)! + 1);
     }
   }
 
-  const buffers = new Map<Node, (Tensor | null)[]>();
   const captured = new Map<Tensor, Tensor>();
   const wanted = new Set(capture ?? []);
   const leafGrads = new Map<Tensor, Tensor>();
@@ -100,11 +136,13 @@ function runBackward(
     if (!shapesEqual(g.shape, t.shape)) {
       throw new Error(`backward: gradient of shape ${fmt(g.shape)} for a tensor of shape ${fmt(t.shape)}`);
     }
-    if (t.gradFn) {
-      const buf = buffers.get(t.gradFn) ?? new Array<Tensor | null>(t.gradFn.outputs!.length).fill(null);
-      const prev = buf[t._outputIndex];
-      buf[t._outputIndex] = prev ? prev.add(g) : g;
-      buffers.set(t.gradFn, buf);
+    const fn = t.gradFn;
+    if (fn) {
+      // Every node a gradient can reach was found above.
+      const state = states.get(fn)!;
+      if (!state.grads) state.grads = new Array<Tensor | null>(fn.outputs!.length).fill(null);
+      const prev = state.grads[t._outputIndex];
+      state.grads[t._outputIndex] = prev ? prev.add(g) : g;
     } else if (wanted.has(t)) {
       addTo(captured, t, g);
     } else if (!capture) {
@@ -114,37 +152,41 @@ function runBackward(
 
   const previous = setGradEnabled(createGraph);
   try {
-    roots.forEach((r, i) => deliver(r, rootGrads[i]!));
-    const ready = [...pending.entries()].filter(([, n]) => n === 0).map(([node]) => node);
+    for (let i = 0; i < roots.length; i++) deliver(roots[i]!, rootGrads[i]!);
+    const ready: Node[] = [];
+    for (const [node, state] of states) if (state.pending === 0) ready.push(node);
     while (ready.length) {
       const node = ready.pop()!;
-      const grads = buffers.get(node);
-      buffers.delete(node);
+      const state = states.get(node)!;
+      const grads = state.grads;
+      state.grads = null;
       const outputs = node.outputs!;
+      const inputs = node.inputs!;
       if (grads) {
-        outputs.forEach((o, i) => {
+        let reached = false;
+        for (let i = 0; i < outputs.length; i++) {
           const g = grads[i];
-          if (!g) return;
+          if (!g) continue;
+          reached = true;
+          const o = outputs[i]!;
           if (wanted.has(o)) addTo(captured, o, g);
           if (o._retainsGrad && !capture) o.grad = o.grad ? o.grad.add(g) : g;
-        });
-      }
-      const inputs = node.inputs!;
-      if (grads && grads.some((g) => g)) {
-        const rule = RULES[node.op]!;
-        const g0 = grads[0] ?? zeros(outputs[0]!.shape, outputs[0]!);
-        const inputGrads = rule(contextFor(node, g0));
-        inputs.forEach((t, i) => {
-          const gi = inputGrads[i];
-          if (gi && t.requiresGrad) deliver(t, gi.dtype === t.dtype ? gi : gi.to(t.dtype));
-        });
+        }
+        if (reached) {
+          const rule = RULES[node.op]!;
+          const g0 = grads[0] ?? zeros(outputs[0]!.shape, outputs[0]!);
+          const inputGrads = rule(new NodeContext(node, g0, grads));
+          for (let i = 0; i < inputs.length; i++) {
+            const t = inputs[i]!;
+            const gi = inputGrads[i];
+            if (gi && t.requiresGrad) deliver(t, gi.dtype === t.dtype ? gi : gi.to(t.dtype));
+          }
+        }
       }
       for (const t of inputs) {
         const next = t.gradFn;
         if (!next || !t.requiresGrad) continue;
-        const left = pending.get(next)! - 1;
-        pending.set(next, left);
-        if (left === 0) ready.push(next);
+        if (--states.get(next)!.pending === 0) ready.push(next);
       }
       if (!retainGraph) {
         node.inputs = null;

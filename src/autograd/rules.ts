@@ -15,6 +15,15 @@ import { fmt, shapesEqual } from '../shape.js';
 import { run } from '../tensor/dispatch.js';
 import { where } from '../tensor/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { gruSequenceBackwardRule, gruSequenceRule, lstmSequenceBackwardRule, lstmSequenceRule } from './rnn-rules.js';
+import {
+  batchNormBackwardRule,
+  batchNormRule,
+  layerNormBackwardRule,
+  layerNormRule,
+  logSoftmaxBackwardRule,
+  softmaxBackwardRule,
+} from './norm-rules.js';
 
 export interface GradContext<K extends PrimitiveName> {
   readonly attrs: PrimitiveAttrs[K];
@@ -22,8 +31,10 @@ export interface GradContext<K extends PrimitiveName> {
   readonly grad: Tensor;
   /** A saved input, checked against in-place changes. */
   input(i: number): Tensor;
-  /** The saved output, checked against in-place changes. */
-  output(): Tensor;
+  /** The saved output (output i of a primitive with several), checked against in-place changes. */
+  output(i?: number): Tensor;
+  /** Gradient with respect to output i of a primitive with several outputs (null when none reached it). */
+  outputGrad(i: number): Tensor | null;
   inputShape(i: number): readonly number[];
   /** The dtype input i had (no in-place check: reading it needs no saved values). */
   inputDType(i: number): DType;
@@ -309,18 +320,9 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   ],
   argsort: null,
 
-  softmax: (ctx) => {
-    const y = ctx.output();
-    const axis = ctx.attrs.axis;
-    const dot = run('sum', [ctx.grad.mul(y)], { axes: [axis], keepdim: true });
-    return [y.mul(ctx.grad.sub(dot))];
-  },
-  logSoftmax: (ctx) => {
-    const y = ctx.output();
-    const axis = ctx.attrs.axis;
-    const total = run('sum', [ctx.grad], { axes: [axis], keepdim: true });
-    return [ctx.grad.sub(y.exp().mul(total))];
-  },
+  // y * (gy - sum(gy * y)) and gy - exp(y) * sum(gy), each one fused primitive.
+  softmax: (ctx) => [run('softmaxBackward', [ctx.output(), ctx.grad], { axis: ctx.attrs.axis })],
+  logSoftmax: (ctx) => [run('logSoftmaxBackward', [ctx.output(), ctx.grad], { axis: ctx.attrs.axis })],
   conv2d: (ctx) => {
     const { stride, padding, dilation, groups } = ctx.attrs;
     const conv = { stride, padding, dilation, groups };
@@ -371,6 +373,16 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   full: null,
   randomUniform: null,
   randomNormal: null,
+  lstmSequence: lstmSequenceRule,
+  lstmSequenceBackward: lstmSequenceBackwardRule,
+  gruSequence: gruSequenceRule,
+  gruSequenceBackward: gruSequenceBackwardRule,
+  batchNorm: batchNormRule,
+  batchNormBackward: batchNormBackwardRule,
+  layerNorm: layerNormRule,
+  layerNormBackward: layerNormBackwardRule,
+  softmaxBackward: softmaxBackwardRule,
+  logSoftmaxBackward: logSoftmaxBackwardRule,
 };
 
 /** The leading block of `t` of the given shape (each dimension at most as large as t's). */

@@ -39,4 +39,61 @@ export interface Backend<S extends Storage = Storage> {
   /** Overwrites `dst` with the values of `src` (same dtype and size), for in-place ops. */
   copyInto(dst: S, src: S): void;
   readonly kernels: { readonly [K in PrimitiveName]: Kernel<K, S> };
+  /** Runs one optimizer update in place, in one pass (see OptimizerUpdate). */
+  optimizerStep(update: OptimizerUpdate<S>): void;
+  /** Σ x² over every element of every input, accumulated in float64: a new 1-element float64 storage. */
+  sumOfSquares(inputs: readonly S[]): S;
+  /** x ← x · factor in place; `factor` is a 1-element storage of x's dtype (clipGradNorm_'s rescale). */
+  scaleInPlace(x: S, factor: S): void;
 }
+
+/**
+ * One optimizer update of one parameter, fused: the parameter and its state buffers are
+ * overwritten in place and the gradient is read once. src/backend/reference/optim.ts defines what
+ * each kind computes (the same values, rounded at the same points, as the Tensor-op updates in
+ * src/optim/); src/optim/ says where each formula comes from. Every storage has the parameter's
+ * float dtype and size; null stands for a buffer the setting does not use. Step-dependent factors
+ * (bias corrections, decayed learning rates) are computed by the optimizer and passed in.
+ */
+export type OptimizerUpdate<S extends Storage = Storage> =
+  | {
+      kind: 'sgd';
+      param: S; grad: S; momentumBuffer: S | null;
+      /** The buffer is empty: this step fills it with the gradient instead of decaying it. */
+      firstStep: boolean;
+      lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean;
+    }
+  | {
+      kind: 'adam';
+      param: S; grad: S; expAvg: S; expAvgSq: S; maxExpAvgSq: S | null;
+      lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+      /** AdamW: weightDecay shrinks the parameter (θ ← θ (1 − lr λ)) instead of entering the gradient. */
+      decoupled: boolean;
+      maximize: boolean;
+      /** lr / (1 − β1^t) and √(1 − β2^t). */
+      stepSize: number; biasCorrection2Sqrt: number;
+    }
+  | {
+      kind: 'rmsprop';
+      param: S; grad: S; squareAvg: S; gradAvg: S | null; momentumBuffer: S | null;
+      lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; epsInside: boolean; maximize: boolean;
+    }
+  | {
+      kind: 'adagrad';
+      param: S; grad: S; sum: S;
+      /** lr / (1 + (t − 1) lrDecay). */
+      clr: number;
+      eps: number; weightDecay: number; maximize: boolean;
+    }
+  | {
+      kind: 'adadelta';
+      param: S; grad: S; squareAvg: S; accDelta: S;
+      lr: number; rho: number; eps: number; weightDecay: number; maximize: boolean;
+    }
+  | {
+      kind: 'adamax';
+      param: S; grad: S; expAvg: S; expInf: S;
+      /** lr / (1 − β1^t). */
+      clr: number;
+      beta1: number; beta2: number; eps: number; weightDecay: number; maximize: boolean;
+    };

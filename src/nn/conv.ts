@@ -67,12 +67,12 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    const { stride, dilation, groups } = this;
     if (this.paddingMode !== 'zeros' && typeof this.padding !== 'string') {
       const [ph, pw] = this.padding;
-      return conv2d(pad(x, [pw, pw, ph, ph], this.paddingMode), this.weight, this.bias, { ...options, padding: 0 });
+      return conv2d(pad(x, [pw, pw, ph, ph], this.paddingMode), this.weight, this.bias, { stride, padding: 0, dilation, groups });
     }
-    return conv2d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    return conv2d(x, this.weight, this.bias, { stride, padding: this.padding, dilation, groups });
   }
 
   override extraRepr(): string {

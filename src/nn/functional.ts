@@ -5,6 +5,7 @@
 import {
   Tensor,
   noGrad,
+  full,
   where,
   pad,
   rand,
@@ -24,6 +25,7 @@ import {
   type Generator,
 } from '../tensor/index.js';
 import { broadcastShapes } from '../shape.js';
+import { runMany } from '../tensor/dispatch.js';
 import { renameIndexError } from '../tensor/indexing.js';
 
 export {
@@ -110,32 +112,32 @@ export function batchNorm(
   if (x.ndim < 2) throw new Error(`batchNorm: expected an input of at least 2 dimensions [N, C, ...], got [${x.shape.join(', ')}]`);
   const C = x.shape[1]!;
   const shape = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, ...]
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) throw new Error(`batchNorm: ${name} must be [${C}], got [${t.shape.join(', ')}]`);
   }
-  let mean: Tensor;
-  let variance: Tensor;
   if (training) {
     const count = x.numel() / C;
     if (count <= 1) throw new Error(`batchNorm: expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`);
-    mean = x.mean(axes, true);
-    variance = x.var(axes, { correction: 0, keepdim: true });
+    // One fused primitive: y and the batch mean and 1 / sqrt(biased variance + eps) it normalised with.
+    const [y, mean, invstd] = runMany('batchNorm', [x, affine(x, weight, [C], 1), affine(x, bias, [C], 0)], { eps });
     if (runningMean && runningVar) {
       noGrad(() => {
-        runningMean.mul_(1 - momentum).add_(mean.reshape([C]).mul(momentum));
-        runningVar.mul_(1 - momentum).add_(variance.reshape([C]).mul((momentum * count) / (count - 1)));
+        // The running variance is the unbiased one, recovered from the saved statistic: 1 / invstd^2 - eps.
+        const variance = invstd.mul(invstd).reciprocal().sub(eps);
+        runningMean.mul_(1 - momentum).add_(mean.mul(momentum));
+        runningVar.mul_(1 - momentum).add_(variance.mul((momentum * count) / (count - 1)));
       });
     }
-  } else {
-    if (!runningMean || !runningVar) throw new Error('batchNorm: running statistics are needed when not training');
-    mean = runningMean.reshape(shape);
-    variance = runningVar.reshape(shape);
+    return y!;
   }
-  let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-  if (weight) y = y.mul(weight.reshape(shape));
-  if (bias) y = y.add(bias.reshape(shape));
-  return y;
+  if (!runningMean || !runningVar) throw new Error('batchNorm: running statistics are needed when not training');
+  // Evaluation is one affine map per channel, y = x * scale + shift, as PyTorch computes it: two
+  // passes over x, with the per-channel arithmetic done on [C].
+  let scale = runningVar.add(eps).rsqrt();
+  if (weight) scale = scale.mul(weight);
+  let shift = runningMean.mul(scale).neg();
+  if (bias) shift = shift.add(bias);
+  return x.mul(scale.reshape(shape)).add(shift.reshape(shape));
 }
 
 /** Layer normalisation (Ba et al. 2016) over the trailing `normalizedShape` dimensions. */
@@ -156,13 +158,14 @@ export function layerNorm(
       throw new Error(`layerNorm: ${name} must have the normalized shape [${normalizedShape.join(', ')}], got [${t.shape.join(', ')}]`);
     }
   }
-  const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-  const mean = x.mean(axes, true);
-  const variance = x.var(axes, { correction: 0, keepdim: true });
-  let y = x.sub(mean).mul(variance.add(eps).rsqrt());
-  if (weight) y = y.mul(weight);
-  if (bias) y = y.add(bias);
-  return y;
+  const affineShape = [...normalizedShape];
+  return runMany('layerNorm', [x, affine(x, weight, affineShape, 1), affine(x, bias, affineShape, 0)], { normalizedShape: affineShape, eps })[0]!;
+}
+
+/** An affine parameter in x's dtype, or the identity's constant (1 for a weight, 0 for a bias) when absent. */
+function affine(x: Tensor, t: Tensor | null, shape: number[], identity: number): Tensor {
+  if (!t) return full(shape, identity, { dtype: x.dtype, device: x.device });
+  return t.dtype === x.dtype ? t : t.to(x.dtype);
 }
 
 /** Group normalisation (Wu & He 2018): statistics over each group of channels and all positions. */

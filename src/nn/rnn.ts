@@ -5,6 +5,7 @@
  * load by name.
  */
 import { Tensor, zeros, linear, stack, cat } from '../tensor/index.js';
+import { runMany } from '../tensor/dispatch.js';
 import { Module, Parameter } from './module.js';
 import * as init from './init.js';
 import * as F from './functional.js';
@@ -24,27 +25,48 @@ interface CellWeights {
 /** A hidden state: h alone, or (h, c) for an LSTM. */
 type State = { h: Tensor; c: Tensor | null };
 
+/** One step of the Elman RNN. `xProj` is x W_ih^T + b_ih, computed for all steps at once by the caller. */
+function step(mode: 'RNN_TANH' | 'RNN_RELU', xProj: Tensor, state: State, w: CellWeights): State {
+  const pre = xProj.add(linear(state.h, w.wHh, w.bHh)); // [N, H]
+  return { h: mode === 'RNN_TANH' ? pre.tanh() : pre.relu(), c: null };
+}
+
 /**
- * One time step. `xProj` is x W_ih^T + b_ih, computed for all steps at once by the caller.
- * The equations are those of the PyTorch documentation for each cell.
+ * One layer in one direction over the whole sequence x [T, N, in]: returns the output [T, N, H] and
+ * the state after the last step. An LSTM or GRU layer is one fused primitive (lstmSequence,
+ * gruSequence; equations in src/backend/reference/rnn.ts: the LSTM of Hochreiter & Schmidhuber
+ * 1997 with the forget gate of Gers et al. 2000, the GRU of Cho et al. 2014): every step, forward
+ * and backward, runs inside it, and W_hh's gradient is one product over all steps. The Elman RNN
+ * runs step by step. The input projection x W_ih^T + b_ih is one product over all steps in every case.
  */
-function step(mode: RNNMode, xProj: Tensor, state: State, w: CellWeights): State {
-  const hProj = linear(state.h, w.wHh, w.bHh); // [N, gates * H]
-  if (mode === 'RNN_TANH') return { h: xProj.add(hProj).tanh(), c: null };
-  if (mode === 'RNN_RELU') return { h: xProj.add(hProj).relu(), c: null };
+function runLayer(mode: RNNMode, x: Tensor, state: State, w: CellWeights, reverse: boolean): { output: Tensor; state: State } {
+  const T = x.shape[0]!;
+  const last = reverse ? 0 : T - 1;
   if (mode === 'LSTM') {
-    // Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000.
-    const [i, f, g, o] = xProj.add(hProj).chunk(4, -1) as [Tensor, Tensor, Tensor, Tensor];
-    const c = f.sigmoid().mul(state.c!).add(i.sigmoid().mul(g.tanh()));
-    return { h: o.sigmoid().mul(c.tanh()), c };
+    // b_hh is added to the input projection once: the pre-activations are the same sum.
+    const bias = w.bIh && w.bHh ? w.bIh.add(w.bHh) : (w.bIh ?? w.bHh);
+    const xGates = linear(x, w.wIh, bias); // [T, N, 4H]
+    const [h, c] = runMany('lstmSequence', [xGates, w.wHh, state.h, state.c!], { reverse }) as [Tensor, Tensor];
+    return { output: h, state: T === 0 ? state : { h: h.select(0, last), c: c.select(0, last) } };
   }
-  // GRU (Cho et al. 2014): the reset gate scales the recurrent part of the candidate, after its bias.
-  const [xr, xz, xn] = xProj.chunk(3, -1) as [Tensor, Tensor, Tensor];
-  const [hr, hz, hn] = hProj.chunk(3, -1) as [Tensor, Tensor, Tensor];
-  const r = xr.add(hr).sigmoid();
-  const z = xz.add(hz).sigmoid();
-  const n = xn.add(r.mul(hn)).tanh();
-  return { h: n.sub(state.h).mul(z.neg().add(1)).add(state.h), c: null }; // (1 - z) n + z h
+  if (mode === 'GRU') {
+    // b_hh stays with the recurrent product: the candidate gate scales it by r.
+    const H = w.wHh.shape[1]!;
+    const bHh = w.bHh ?? zeros([3 * H], { dtype: x.dtype, device: x.device });
+    const xGates = linear(x, w.wIh, w.bIh); // [T, N, 3H]
+    const [h] = runMany('gruSequence', [xGates, w.wHh, bHh, state.h], { reverse });
+    return { output: h!, state: T === 0 ? state : { h: h!.select(0, last), c: null } };
+  }
+  const xProj = linear(x, w.wIh, w.bIh); // [T, N, H], all steps at once
+  const outs = new Array<Tensor>(T);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    state = step(mode, xProj.select(0, t), state, w);
+    outs[t] = state.h;
+  }
+  const N = x.shape[1]!;
+  const H = w.wHh.shape[1]!;
+  return { output: T > 0 ? stack(outs, 0) : zeros([0, N, H], { dtype: x.dtype, device: x.device }), state };
 }
 
 export interface RNNOptions {
@@ -137,7 +159,7 @@ class RNNBase extends Module {
     const unbatched = input.ndim === 2;
     let x = unbatched ? input.unsqueeze(1) : this.batchFirst ? input.transpose(0, 1) : input; // [T, N, in]
     if (x.shape[2] !== this.inputSize) throw new Error(`${name}: input size must be ${this.inputSize}, got [${input.shape.join(', ')}]`);
-    const [T, N] = x.shape as [number, number];
+    const N = x.shape[1]!;
     const directions = this.bidirectional ? 2 : 1;
     const stateShape = [this.numLayers * directions, N, this.hiddenSize];
     const initial = (s: Tensor | null, what: string): Tensor => {
@@ -157,16 +179,9 @@ class RNNBase extends Module {
       const outputs: Tensor[] = [];
       for (let d = 0; d < directions; d++) {
         const index = layer * directions + d;
-        const w = this.cellWeights(index);
-        const xProj = linear(x, w.wIh, w.bIh); // [T, N, gates * H], all steps at once
-        let state: State = { h: hInit.select(0, index), c: cInit ? cInit.select(0, index) : null };
-        const outs: Tensor[] = new Array<Tensor>(T);
-        for (let s = 0; s < T; s++) {
-          const t = d === 0 ? s : T - 1 - s;
-          state = step(this.mode, xProj.select(0, t), state, w);
-          outs[t] = state.h;
-        }
-        outputs.push(T > 0 ? stack(outs, 0) : zeros([0, N, this.hiddenSize], { dtype: x.dtype, device: x.device })); // [T, N, H]
+        const start: State = { h: hInit.select(0, index), c: cInit ? cInit.select(0, index) : null };
+        const { output, state } = runLayer(this.mode, x, start, this.cellWeights(index), d === 1);
+        outputs.push(output); // [T, N, H]
         hFinal.push(state.h);
         if (state.c) cFinal.push(state.c);
       }
@@ -289,7 +304,7 @@ class RNNCellBase extends Module {
     };
     const state = { h: prepare(h, 'hx'), c: this.mode === 'LSTM' ? prepare(c, 'cx') : null };
     const w = { wIh: this.weightIh, wHh: this.weightHh, bIh: this.biasIh, bHh: this.biasHh };
-    const next = step(this.mode, linear(x, w.wIh, w.bIh), state, w);
+    const next = runLayer(this.mode, x.unsqueeze(0), state, w, false).state; // a sequence of one step
     if (!unbatched) return next;
     return { h: next.h.squeeze(0), c: next.c ? next.c.squeeze(0) : null };
   }

@@ -8,7 +8,7 @@
  * under the public op's name.
  */
 import { type DType } from '../dtype.js';
-import { type Shape, broadcastShapes, fmt, numel, reducedShape } from '../shape.js';
+import { type Shape, broadcastShapes, fmt, numel, reducedShape, shapesEqual } from '../shape.js';
 
 export interface Spec {
   readonly shape: readonly number[];
@@ -125,10 +125,32 @@ export interface PrimitiveAttrs {
   avgPool2dBackward: AvgPool2dAttrs & { inputShape: number[] };
   adaptiveAvgPool2d: { outputSize: [number, number] };
   adaptiveAvgPool2dBackward: { inputShape: number[] };
+  // normalisation, fused (the rules in src/autograd/rules.ts say what each computes)
+  /** (x [N, C, ...], weight [C], bias [C]) -> (y, mean [C], invstd [C]) over the batch statistics. */
+  batchNorm: { eps: number };
+  /** (gy, x, mean, invstd, weight) -> (gx, gweight, gbias). */
+  batchNormBackward: NoAttrs;
+  /** (x, weight, bias) -> (y, mean, rstd), statistics over the trailing normalizedShape, kept as size-1 dims. */
+  layerNorm: { normalizedShape: number[]; eps: number };
+  /** (gy, x, mean, rstd, weight) -> (gx, gweight, gbias). */
+  layerNormBackward: { normalizedShape: number[] };
+  /** (y, gy) -> y * (gy - sum(gy * y)), y = softmax(x) along axis. */
+  softmaxBackward: { axis: number };
+  /** (y, gy) -> gy - exp(y) * sum(gy), y = logSoftmax(x) along axis. */
+  logSoftmaxBackward: { axis: number };
   // creation
   full: { shape: number[]; dtype: DType; value: number };
   randomUniform: RandomAttrs;
   randomNormal: RandomAttrs;
+  // recurrent layers, fused over a whole sequence (src/autograd/rnn-rules.ts says what each computes)
+  /** (xGates [T, N, 4H], wHh [4H, H], h0 [N, H], c0 [N, H]) -> (h [T, N, H], c [T, N, H], gates [T, N, 4H]). */
+  lstmSequence: { reverse: boolean };
+  /** (xGates, wHh, h0, c0, gh [T, N, H], gc [T, N, H], c, gates) -> (gxGates [T, N, 4H], gh0 [N, H], gc0 [N, H]). */
+  lstmSequenceBackward: { reverse: boolean };
+  /** (xGates [T, N, 3H], wHh [3H, H], bHh [3H], h0 [N, H]) -> (h [T, N, H], gates [T, N, 3H], hn [T, N, H]). */
+  gruSequence: { reverse: boolean };
+  /** (xGates, wHh, bHh, h0, gh [T, N, H], h, gates, hn) -> (gxGates [T, N, 3H], ghGates [T, N, 3H], gh0 [N, H]). */
+  gruSequenceBackward: { reverse: boolean };
 }
 
 export type PrimitiveName = keyof PrimitiveAttrs;
@@ -235,6 +257,44 @@ const random: PrimitiveDef<any> = {
     return [{ shape: a.shape, dtype: a.dtype }];
   },
 };
+
+/** Checks that every tensor of `perC` is [C] for an input [N, C, ...]. */
+function perChannel(name: string, x: Spec, perC: readonly Spec[]): void {
+  if (x.shape.length < 2) throw new Error(`${name}: expected an input [N, C, ...], got ${fmt(x.shape)}`);
+  for (const s of perC) {
+    if (s.shape.length !== 1 || s.shape[0] !== x.shape[1]) {
+      throw new Error(`${name}: expected per-channel tensors of shape [${x.shape[1]}], got ${fmt(s.shape)}`);
+    }
+  }
+}
+
+/** The shape of layer norm's mean and rstd: x's leading dimensions, then a 1 per normalised one. */
+function layerNormStatShape(name: string, x: Spec, normalized: readonly number[], affine: readonly Spec[]): number[] {
+  const lead = x.shape.length - normalized.length;
+  if (normalized.length === 0 || lead < 0 || normalized.some((d, i) => x.shape[lead + i] !== d)) {
+    throw new Error(`${name}: input ${fmt(x.shape)} does not end in the normalized shape ${fmt(normalized)}`);
+  }
+  for (const s of affine) {
+    if (!shapesEqual(s.shape, normalized)) {
+      throw new Error(`${name}: weight and bias must have the normalized shape ${fmt(normalized)}, got ${fmt(s.shape)}`);
+    }
+  }
+  return x.shape.map((d, i) => (i < lead ? d : 1));
+}
+
+/** softmaxBackward(y, gy) and logSoftmaxBackward(y, gy): the input gradient, shaped like y. */
+function softmaxBackwardDef(name: string): PrimitiveDef<'softmaxBackward' | 'logSoftmaxBackward'> {
+  return {
+    infer(inputs) {
+      need(name, inputs, 2);
+      const [y, gy] = inputs as [Spec, Spec];
+      floatOnly(name, y);
+      const d = sameDType(name, inputs);
+      if (!shapesEqual(y.shape, gy.shape)) throw new Error(`${name}: output ${fmt(y.shape)} and gradient ${fmt(gy.shape)} differ`);
+      return [{ shape: y.shape, dtype: d }];
+    },
+  };
+}
 
 export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   neg: unaryNumeric('neg'),
@@ -475,6 +535,58 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
       return [{ shape: a.inputShape, dtype: inputs[0]!.dtype }];
     },
   },
+  batchNorm: {
+    infer(inputs) {
+      need('batchNorm', inputs, 3);
+      const [x, w, b] = inputs as [Spec, Spec, Spec];
+      floatOnly('batchNorm', x);
+      const d = sameDType('batchNorm', inputs);
+      perChannel('batchNorm', x, [w, b]);
+      const stat = { shape: [x.shape[1]!], dtype: d };
+      return [x, stat, stat];
+    },
+  },
+  batchNormBackward: {
+    infer(inputs) {
+      need('batchNormBackward', inputs, 5);
+      const [gy, x, mean, invstd, w] = inputs as [Spec, Spec, Spec, Spec, Spec];
+      floatOnly('batchNormBackward', x);
+      const d = sameDType('batchNormBackward', inputs);
+      if (!shapesEqual(gy.shape, x.shape)) {
+        throw new Error(`batchNormBackward: gradient ${fmt(gy.shape)} and input ${fmt(x.shape)} differ`);
+      }
+      perChannel('batchNormBackward', x, [mean, invstd, w]);
+      return [x, w, w].map((s) => ({ shape: s.shape, dtype: d }));
+    },
+  },
+  layerNorm: {
+    infer(inputs, a) {
+      need('layerNorm', inputs, 3);
+      const [x, w, b] = inputs as [Spec, Spec, Spec];
+      floatOnly('layerNorm', x);
+      const d = sameDType('layerNorm', inputs);
+      const stat = { shape: layerNormStatShape('layerNorm', x, a.normalizedShape, [w, b]), dtype: d };
+      return [x, stat, stat];
+    },
+  },
+  layerNormBackward: {
+    infer(inputs, a) {
+      need('layerNormBackward', inputs, 5);
+      const [gy, x, mean, rstd, w] = inputs as [Spec, Spec, Spec, Spec, Spec];
+      floatOnly('layerNormBackward', x);
+      const d = sameDType('layerNormBackward', inputs);
+      const stat = layerNormStatShape('layerNormBackward', x, a.normalizedShape, [w]);
+      if (!shapesEqual(gy.shape, x.shape) || !shapesEqual(mean.shape, stat) || !shapesEqual(rstd.shape, stat)) {
+        throw new Error(
+          `layerNormBackward: expected gradient ${fmt(x.shape)} and statistics ${fmt(stat)}, ` +
+            `got ${fmt(gy.shape)}, ${fmt(mean.shape)} and ${fmt(rstd.shape)}`,
+        );
+      }
+      return [x, w, w].map((s) => ({ shape: s.shape, dtype: d }));
+    },
+  },
+  softmaxBackward: softmaxBackwardDef('softmaxBackward'),
+  logSoftmaxBackward: softmaxBackwardDef('logSoftmaxBackward'),
   full: {
     infer(inputs, a) {
       need('full', inputs, 0);
@@ -483,4 +595,67 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   },
   randomUniform: random,
   randomNormal: random,
+  lstmSequence: {
+    infer(inputs) {
+      need('lstmSequence', inputs, 4);
+      const { T, N, H, d } = recurrentSizes('lstmSequence', inputs, 4, 2);
+      return [[T, N, H], [T, N, H], [T, N, 4 * H]].map((shape) => ({ shape, dtype: d }));
+    },
+  },
+  lstmSequenceBackward: {
+    infer(inputs) {
+      need('lstmSequenceBackward', inputs, 8);
+      const { T, N, H, d } = recurrentSizes('lstmSequenceBackward', inputs, 4, 2);
+      sequenceShapes('lstmSequenceBackward', inputs.slice(4), [[T, N, H], [T, N, H], [T, N, H], [T, N, 4 * H]]);
+      return [[T, N, 4 * H], [N, H], [N, H]].map((shape) => ({ shape, dtype: d }));
+    },
+  },
+  gruSequence: {
+    infer(inputs) {
+      need('gruSequence', inputs, 4);
+      const { T, N, H, d } = recurrentSizes('gruSequence', inputs, 3, 3);
+      return [[T, N, H], [T, N, 3 * H], [T, N, H]].map((shape) => ({ shape, dtype: d }));
+    },
+  },
+  gruSequenceBackward: {
+    infer(inputs) {
+      need('gruSequenceBackward', inputs, 8);
+      const { T, N, H, d } = recurrentSizes('gruSequenceBackward', inputs, 3, 3);
+      sequenceShapes('gruSequenceBackward', inputs.slice(4), [[T, N, H], [T, N, H], [T, N, 3 * H], [T, N, H]]);
+      return [[T, N, 3 * H], [T, N, 3 * H], [N, H]].map((shape) => ({ shape, dtype: d }));
+    },
+  },
 };
+
+/**
+ * The sizes of a fused recurrent primitive from its leading inputs: xGates [T, N, G * H] and
+ * wHh [G * H, H], then (GRU only) bHh [G * H], then h0 (and c0) [N, H], where `state` is the
+ * index of h0. All inputs must share one floating dtype.
+ */
+function recurrentSizes(name: string, inputs: readonly Spec[], G: number, state: number): { T: number; N: number; H: number; d: DType } {
+  const [x, w] = inputs as [Spec, Spec];
+  floatOnly(name, x);
+  const d = sameDType(name, inputs);
+  const H = w.shape[1] ?? -1;
+  const ok =
+    x.shape.length === 3 &&
+    w.shape.length === 2 &&
+    w.shape[0] === G * H &&
+    x.shape[2] === G * H &&
+    (state === 2 || shapesEqual(inputs[2]!.shape, [G * H])) &&
+    inputs.slice(state, 4).every((s) => shapesEqual(s.shape, [x.shape[1]!, H]));
+  if (!ok) {
+    throw new Error(
+      `${name}: expected xGates [T, N, ${G}H], wHh [${G}H, H]${state === 3 ? `, bHh [${G}H]` : ''} and states [N, H], ` +
+        `got ${inputs.slice(0, 4).map((s) => fmt(s.shape)).join(', ')}`,
+    );
+  }
+  return { T: x.shape[0]!, N: x.shape[1]!, H, d };
+}
+
+/** Checks the gradient and saved inputs of a fused recurrent backward primitive against their shapes. */
+function sequenceShapes(name: string, inputs: readonly Spec[], shapes: readonly number[][]): void {
+  inputs.forEach((s, i) => {
+    if (!shapesEqual(s.shape, shapes[i]!)) throw new Error(`${name}: input ${i + 4} should be ${fmt(shapes[i]!)}, got ${fmt(s.shape)}`);
+  });
+}

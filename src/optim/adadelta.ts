@@ -15,6 +15,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
+import { fusable, runFused } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** Adadelta's settings (torch.optim.Adadelta). */
@@ -62,5 +63,24 @@ export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
     const delta = state.accDelta.add(eps).sqrt().div(std).mul(g);
     state.accDelta.mul_(rho).add_(delta.mul(delta), 1 - rho);
     param.add_(delta, -lr);
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: AdadeltaState, group: ParamGroup<AdadeltaOptions>): boolean {
+    const { lr, rho, eps, weightDecay, maximize } = group;
+    if (!fusable(param, grad, [state.squareAvg, state.accDelta])) return false;
+    state.step += 1;
+    runFused(
+      param,
+      {
+        kind: 'adadelta',
+        param: param._storage,
+        grad: grad._storage,
+        squareAvg: state.squareAvg._storage,
+        accDelta: state.accDelta._storage,
+        lr, rho, eps, weightDecay, maximize,
+      },
+      [state.squareAvg, state.accDelta],
+    );
+    return true;
   }
 }

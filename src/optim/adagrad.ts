@@ -15,6 +15,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { fullLike } from '../tensor/creation.js';
+import { fusable, runFused } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** Adagrad's settings (torch.optim.Adagrad). */
@@ -70,5 +71,15 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
     state.sum.add_(g.mul(g));
     const std = state.sum.sqrt().add(eps);
     param.add_(g.div(std), -clr);
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: AdagradState, group: ParamGroup<AdagradOptions>): boolean {
+    const { lr, lrDecay, weightDecay, eps, maximize } = group;
+    if (!fusable(param, grad, [state.sum])) return false;
+    state.step += 1;
+    const clr = lr / (1 + (state.step - 1) * lrDecay);
+    const update = { kind: 'adagrad', param: param._storage, grad: grad._storage, sum: state.sum._storage, clr, eps, weightDecay, maximize } as const;
+    runFused(param, update, [state.sum]);
+    return true;
   }
 }

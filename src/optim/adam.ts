@@ -20,6 +20,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
 import { maximum } from '../tensor/elementwise.js';
+import { fusable, runFused, storageOf } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** Adam's settings (torch.optim.Adam). */
@@ -65,6 +66,10 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
     if (group.weightDecay !== 0) g = g.add(param, group.weightDecay); // L2, added to the gradient
     adamStep(param, g, state, group);
   }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: AdamState, group: ParamGroup<AdamOptions>): boolean {
+    return fusedAdamStep(param, grad, state, group, false);
+  }
 }
 
 /**
@@ -87,6 +92,37 @@ export function adamStep(param: Tensor, g: Tensor, state: AdamState, group: Para
   }
   const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
   param.add_(state.expAvg.div(denom), -lr / biasCorrection1);
+}
+
+/**
+ * Adam's or (with `decoupled`) AdamW's whole update as one fused kernel: the same arithmetic as
+ * their `update`, the gradient negated and decayed inside. Returns false, changing nothing, where
+ * the fused kernel does not apply.
+ */
+export function fusedAdamStep(param: Tensor, grad: Tensor, state: AdamState, group: ParamGroup<AdamOptions>, decoupled: boolean): boolean {
+  const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad, maximize } = group;
+  if (!fusable(param, grad, [state.expAvg, state.expAvgSq, amsgrad ? state.maxExpAvgSq : undefined])) return false;
+  if (amsgrad) state.maxExpAvgSq ??= zerosLike(param);
+  const maxExpAvgSq = amsgrad ? state.maxExpAvgSq : undefined;
+  state.step += 1;
+  const biasCorrection1 = 1 - beta1 ** state.step;
+  const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
+  runFused(
+    param,
+    {
+      kind: 'adam',
+      param: param._storage,
+      grad: grad._storage,
+      expAvg: state.expAvg._storage,
+      expAvgSq: state.expAvgSq._storage,
+      maxExpAvgSq: storageOf(maxExpAvgSq),
+      lr, beta1, beta2, eps, weightDecay, decoupled, maximize,
+      stepSize: lr / biasCorrection1,
+      biasCorrection2Sqrt,
+    },
+    [state.expAvg, state.expAvgSq, maxExpAvgSq],
+  );
+  return true;
 }
 
 /** The checks torch applies to Adam, AdamW and Adamax settings. */

@@ -18,6 +18,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
 import { maximum } from '../tensor/elementwise.js';
 import { checkAdamLike } from './adam.js';
+import { fusable, runFused } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** Adamax's settings (torch.optim.Adamax). */
@@ -62,5 +63,25 @@ export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
     state.expInf.copy_(maximum(state.expInf.mul(beta2), g.abs().add(eps)));
     const clr = lr / (1 - beta1 ** state.step);
     param.add_(state.expAvg.div(state.expInf), -clr);
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: AdamaxState, group: ParamGroup<AdamaxOptions>): boolean {
+    const { lr, betas: [beta1, beta2], eps, weightDecay, maximize } = group;
+    if (!fusable(param, grad, [state.expAvg, state.expInf])) return false;
+    state.step += 1;
+    const clr = lr / (1 - beta1 ** state.step);
+    runFused(
+      param,
+      {
+        kind: 'adamax',
+        param: param._storage,
+        grad: grad._storage,
+        expAvg: state.expAvg._storage,
+        expInf: state.expInf._storage,
+        clr, beta1, beta2, eps, weightDecay, maximize,
+      },
+      [state.expAvg, state.expInf],
+    );
+    return true;
   }
 }

@@ -18,7 +18,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
-import { adamStep, checkAdamLike, type AdamOptions, type AdamState } from './adam.js';
+import { adamStep, checkAdamLike, fusedAdamStep, type AdamOptions, type AdamState } from './adam.js';
 import { Optimizer, type ParamGroup, type Params } from './optimizer.js';
 
 /** AdamW's settings (torch.optim.AdamW); `weightDecay` is the decoupled decay λ. */
@@ -49,5 +49,9 @@ export class AdamW extends Optimizer<AdamWOptions, AdamWState> {
     // instead of adding λθ to the gradient as Adam's L2 does.
     param.mul_(1 - group.lr * group.weightDecay);
     adamStep(param, g, state, group);
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: AdamWState, group: ParamGroup<AdamWOptions>): boolean {
+    return fusedAdamStep(param, grad, state, group, true);
   }
 }

@@ -4,13 +4,16 @@
  * Clipping by global norm: Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent
  * neural networks" (ICML 2013), Algorithm 1: if ‖g‖ exceeds a threshold, rescale g to that norm.
  * PyTorch computes the norm over all gradients as one vector and scales by
- * min(1, maxNorm / (‖g‖ + 1e-6)); so do we.
+ * min(1, maxNorm / (‖g‖ + 1e-6)); so do we. For the 2-norm of dense float gradients the sum of
+ * squares is one float64 pass over each gradient and the rescale is in place (fused.ts), so no
+ * gradient-sized temporary is made.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { stack } from '../tensor/shape-ops.js';
 import { div } from '../tensor/elementwise.js';
 import { tensor } from '../tensor/creation.js';
 import { noGrad } from '../autograd/mode.js';
+import { scaleInPlace, sumOfSquares } from './fused.js';
 
 function gradsOf(parameters: Tensor | Iterable<Tensor>): Tensor[] {
   const params = parameters instanceof Tensor ? [parameters] : [...parameters];
@@ -31,9 +34,12 @@ export function clipGradNorm_(
   const grads = gradsOf(parameters);
   if (grads.length === 0) return tensor(0);
   return noGrad(() => {
-    const totalNorm = normType === Infinity
-      ? stack(grads.map((g) => g.detach().abs().amax())).amax()
-      : stack(grads.map((g) => g.detach().norm(normType))).norm(normType);
+    const squares = normType === 2 ? sumOfSquares(grads) : null;
+    const totalNorm = squares !== null
+      ? squares.sqrt().to(grads[0]!.dtype)
+      : normType === Infinity
+        ? stack(grads.map((g) => g.detach().abs().amax())).amax()
+        : stack(grads.map((g) => g.detach().norm(normType))).norm(normType);
     if (errorIfNonfinite && !Number.isFinite(totalNorm.item())) {
       throw new Error(
         `clipGradNorm_: the total norm of order ${normType} of the gradients is non-finite, so it cannot be clipped; ` +
@@ -42,7 +48,10 @@ export function clipGradNorm_(
     }
     // Always multiply (by 1 when under the limit), as torch does, so no value is read back here.
     const clipCoef = div(maxNorm, totalNorm.add(1e-6)).clamp(null, 1);
-    for (const g of grads) g.mul_(clipCoef);
+    for (const g of grads) {
+      if (squares !== null) scaleInPlace(g, clipCoef);
+      else g.mul_(clipCoef);
+    }
     return totalNorm;
   });
 }

@@ -3,10 +3,11 @@
  * `zeroGrad()` and state dicts, following torch.optim.Optimizer.
  *
  * Each algorithm (sgd.ts, adam.ts, ...) supplies one function, `update(param, grad, state, group)`,
- * that moves one parameter by one step with plain in-place tensor ops. The base class loops over
- * the groups and parameters, skips parameters without a gradient (as PyTorch does), and runs the
- * loop under `noGrad`. A fused per-optimizer kernel can later replace an `update` body without
- * touching the loop, the state layout or the state dict.
+ * that moves one parameter by one step with plain in-place tensor ops: the readable statement of
+ * the algorithm. Each also supplies `fusedUpdate`, which takes the same step as one fused backend
+ * kernel (fused.ts) where it applies (dense float tensors), computing the same bits without
+ * allocating; `update` runs otherwise. The base class loops over the groups and parameters,
+ * skips parameters without a gradient (as PyTorch does), and runs the loop under `noGrad`.
  *
  * State dict layout: PyTorch's, with our camelCase keys.
  *
@@ -132,8 +133,17 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   /** The state of a parameter on its first step: zeros like the parameter, and step 0. */
   protected abstract initState(param: Tensor, group: ParamGroup<O>): S;
 
-  /** Moves one parameter by one step, in place; runs with gradients off. */
+  /** Moves one parameter by one step, in place, with Tensor ops; runs with gradients off. */
   protected abstract update(param: Tensor, grad: Tensor, state: S, group: ParamGroup<O>): void;
+
+  /**
+   * Takes the same step as `update` with the backend's fused kernel (fused.ts) and returns true,
+   * or returns false, having changed nothing, where that does not apply; `update` then runs.
+   * The base class never fuses.
+   */
+  protected fusedUpdate(param: Tensor, grad: Tensor, state: S, group: ParamGroup<O>): boolean {
+    return false;
+  }
 
   /**
    * Takes one optimization step for every parameter that has a gradient. With a closure, calls it
@@ -150,7 +160,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
             s = this.initState(p, group);
             this.state.set(p, s);
           }
-          this.update(p, p.grad, s, group);
+          if (!this.fusedUpdate(p, p.grad, s, group)) this.update(p, p.grad, s, group);
         }
       }
     });

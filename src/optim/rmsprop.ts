@@ -23,6 +23,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/creation.js';
+import { fusable, runFused, storageOf } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** RMSprop's settings (torch.optim.RMSprop). */
@@ -94,5 +95,32 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
     } else {
       param.add_(g.div(avg), -lr);
     }
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: RMSpropState, group: ParamGroup<RMSpropOptions>): boolean {
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
+    const epsInside = group.epsInside ?? false;
+    if (!fusable(param, grad, [state.squareAvg, centered ? state.gradAvg : undefined, momentum > 0 ? state.momentumBuffer : undefined])) {
+      return false;
+    }
+    if (centered) state.gradAvg ??= zerosLike(param);
+    if (momentum > 0) state.momentumBuffer ??= zerosLike(param);
+    const gradAvg = centered ? state.gradAvg : undefined;
+    const momentumBuffer = momentum > 0 ? state.momentumBuffer : undefined;
+    state.step += 1;
+    runFused(
+      param,
+      {
+        kind: 'rmsprop',
+        param: param._storage,
+        grad: grad._storage,
+        squareAvg: state.squareAvg._storage,
+        gradAvg: storageOf(gradAvg),
+        momentumBuffer: storageOf(momentumBuffer),
+        lr, alpha, eps, weightDecay, momentum, epsInside, maximize,
+      },
+      [state.squareAvg, gradAvg, momentumBuffer],
+    );
+    return true;
   }
 }

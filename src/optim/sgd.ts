@@ -18,6 +18,8 @@
  * buffer instead of being folded into it, so changing lr mid-run rescales past momentum too.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { zerosLike } from '../tensor/creation.js';
+import { fusable, runFused, storageOf } from './fused.js';
 import { Optimizer, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
 
 /** SGD's settings (torch.optim.SGD). */
@@ -72,5 +74,27 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
       d = nesterov ? d.add(buf, momentum) : buf;
     }
     param.add_(d, -lr);
+  }
+
+  protected override fusedUpdate(param: Tensor, grad: Tensor, state: SGDState, group: ParamGroup<SGDOptions>): boolean {
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+    if (!fusable(param, grad, [state.momentumBuffer])) return false;
+    // The first step with momentum fills the new buffer with the gradient (the clone above).
+    const firstStep = momentum !== 0 && state.momentumBuffer === undefined;
+    if (firstStep) state.momentumBuffer = zerosLike(param);
+    const buf = momentum !== 0 ? state.momentumBuffer : undefined;
+    runFused(
+      param,
+      {
+        kind: 'sgd',
+        param: param._storage,
+        grad: grad._storage,
+        momentumBuffer: storageOf(buf),
+        firstStep,
+        lr, momentum, dampening, weightDecay, nesterov, maximize,
+      },
+      [buf],
+    );
+    return true;
   }
 }

@@ -1,13 +1,23 @@
 /**
  * Running a primitive: check devices, infer the output from the contract, call the backend's
  * kernel, and record one graph node when gradients are on.
+ *
+ * Every op of every model passes through here, so this path is written as plain loops over the
+ * inputs (no per-call closures or intermediate arrays): its fixed cost is what a small tensor op
+ * costs in JavaScript.
  */
 import { isGradEnabled } from '../autograd/mode.js';
 import { getBackend, getDefaultDevice } from '../backend/registry.js';
+import type { KernelInput } from '../backend/types.js';
 import { isFloating } from '../dtype.js';
-import { PRIMITIVES, type PrimitiveAttrs, type PrimitiveName, type Spec } from '../ops/primitives.js';
+import { PRIMITIVES, type PrimitiveAttrs, type PrimitiveName } from '../ops/primitives.js';
+import { shapesEqual } from '../shape.js';
 import { Node, Tensor } from './tensor.js';
 import { RULES } from '../autograd/rules.js';
+
+function deviceError(name: string, inputs: readonly Tensor[]): Error {
+  return new Error(`${name}: expected all tensors on one device, got ${inputs.map((x) => x.device).join(' and ')}`);
+}
 
 /** Runs primitive `name` and returns all its outputs. */
 export function runMany<K extends PrimitiveName>(
@@ -16,32 +26,37 @@ export function runMany<K extends PrimitiveName>(
   attrs: PrimitiveAttrs[K],
   device?: string,
 ): Tensor[] {
-  const dev = inputs.length > 0 ? inputs[0]!.device : (device ?? getDefaultDevice());
-  for (const t of inputs) {
-    if (t.device !== dev) {
-      throw new Error(`${name}: expected all tensors on one device, got ${inputs.map((x) => x.device).join(' and ')}`);
-    }
+  const n = inputs.length;
+  const dev = n > 0 ? inputs[0]!.device : (device ?? getDefaultDevice());
+  // One pass over the inputs: the device check, what the kernel reads, and whether any input
+  // needs a gradient.
+  const kernelInputs = new Array<KernelInput>(n);
+  let anyRequiresGrad = false;
+  for (let i = 0; i < n; i++) {
+    const t = inputs[i]!;
+    if (t.device !== dev) throw deviceError(name, inputs);
+    kernelInputs[i] = { storage: t._storage, shape: t.shape, dtype: t.dtype };
+    if (t.requiresGrad) anyRequiresGrad = true;
   }
   const def = PRIMITIVES[name];
-  const specs: Spec[] = def.infer(
-    inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
-    attrs,
-  );
-  const backend = getBackend(dev);
-  const storages = backend.kernels[name](
-    inputs.map((t) => ({ storage: t._storage, shape: t.shape, dtype: t.dtype })),
-    attrs,
-    specs,
-  );
-  const outputs = storages.map(
-    (s, i) => new Tensor(s, specs[i]!.shape, specs[i]!.dtype, dev, def.view ? inputs[0]!._version : undefined),
-  );
-  const rule = RULES[name];
-  if (rule !== null && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  // A tensor is a Spec (it has a shape and a dtype), so the contract reads the inputs directly.
+  const specs = def.infer(inputs, attrs);
+  const storages = getBackend(dev).kernels[name](kernelInputs, attrs, specs);
+  const version = def.view ? inputs[0]!._version : undefined;
+  const outputs = new Array<Tensor>(storages.length);
+  for (let i = 0; i < storages.length; i++) {
+    const spec = specs[i]!;
+    // An output shaped like the first input (most elementwise ops) shares its frozen shape array
+    // instead of freezing a copy of its own.
+    const shape = n > 0 && shapesEqual(spec.shape, inputs[0]!.shape) ? inputs[0]!.shape : spec.shape;
+    outputs[i] = new Tensor(storages[i]!, shape, spec.dtype, dev, version);
+  }
+  if (anyRequiresGrad && RULES[name] !== null && isGradEnabled()) {
     const node = new Node(name, attrs, inputs, outputs);
-    outputs.forEach((o, i) => {
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
       if (isFloating(o.dtype)) o._setGradFn(node, i);
-    });
+    }
   }
   return outputs;
 }

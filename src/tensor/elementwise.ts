@@ -26,6 +26,8 @@ export function cast(x: Tensor, dtype: DType, copy = false): Tensor {
 }
 
 function operands(op: string, a: TensorOrScalar, b: TensorOrScalar): [Tensor, Tensor, DType] {
+  // The common case: two tensors of one dtype need no promotion.
+  if (a instanceof Tensor && b instanceof Tensor && a.dtype === b.dtype) return [a, b, a.dtype];
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new TypeError(`${op}: expected at least one tensor operand, got two numbers`);
   }

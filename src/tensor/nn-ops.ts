@@ -14,7 +14,7 @@ export type Pair = number | [number, number];
 
 function pair(op: string, name: string, v: Pair, min: number): [number, number] {
   const p: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.some((x) => !Number.isInteger(x) || x < min)) {
+  if (!Number.isInteger(p[0]) || !Number.isInteger(p[1]) || p[0] < min || p[1] < min) {
     throw new Error(`${op}: ${name} must be integers >= ${min}, got ${JSON.stringify(v)}`);
   }
   return p;

@@ -3,7 +3,7 @@
  * slice, cat, flip) or are written from them.
  */
 import { promoteTypes } from '../dtype.js';
-import { fmt, inferReshape, normalizeAxes, normalizeAxis, numel } from '../shape.js';
+import { fmt, inferReshape, normalizeAxes, normalizeAxis, numel, shapesEqual } from '../shape.js';
 import { run } from './dispatch.js';
 import { constTensor, where } from './elementwise.js';
 import type { Tensor } from './tensor.js';
@@ -17,7 +17,7 @@ export function shapeArg(args: number[] | [number[]]): number[] {
 
 export function reshape(x: Tensor, shape: number[], op = 'reshape'): Tensor {
   const target = inferReshape(op, x.shape, shape);
-  if (target.length === x.ndim && target.every((d, i) => d === x.shape[i])) return x;
+  if (shapesEqual(target, x.shape)) return x;
   return run('reshape', [x], { shape: target });
 }
 

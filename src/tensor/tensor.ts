@@ -45,9 +45,16 @@ export class Node {
   ) {
     this.inputs = inputs;
     this.outputs = outputs;
-    this.inputVersions = inputs.map((t) => t._version.value);
-    this.outputVersions = outputs.map((t) => t._version.value);
-    this.inputSpecs = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype }));
+    // Loops rather than map(): a node is made for every recorded op.
+    this.inputVersions = new Array<number>(inputs.length);
+    this.inputSpecs = new Array<Spec>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const t = inputs[i]!;
+      this.inputVersions[i] = t._version.value;
+      this.inputSpecs[i] = { shape: t.shape, dtype: t.dtype };
+    }
+    this.outputVersions = new Array<number>(outputs.length);
+    for (let i = 0; i < outputs.length; i++) this.outputVersions[i] = outputs[i]!._version.value;
   }
 }
 
@@ -74,7 +81,8 @@ export class Tensor {
   /** @internal tensors are made by ops and creation functions, not by `new`. */
   constructor(storage: Storage, shape: Shape, dtype: DType, device: string, version?: Version) {
     this._storage = storage;
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape (another tensor's, as most ops' outputs have) is shared rather than copied.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.dtype = dtype;
     this.device = device;
     this._version = version ?? { value: 0 };

@@ -36,6 +36,48 @@ export interface Addon {
   conv(kind: number, in0: Data, in1: Data, out: Data, geometry: number[]): void;
   pool(kind: number, x: Data, out: Data, geometry: number[], divisorOverride: number): void;
   uniform(out: Data, key0: number, key1: number, counter: number): void;
+  // norm.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
+  batchNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, invstd: Data, N: number, C: number, S: number, eps: number): void;
+  batchNormBackward?(gy: Data, x: Data, mean: Data, invstd: Data, w: Data, gx: Data, gw: Data, gb: Data, N: number, C: number, S: number): void;
+  layerNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, rstd: Data, rows: number, D: number, eps: number): void;
+  layerNormBackward?(gy: Data, x: Data, mean: Data, rstd: Data, w: Data, gx: Data, gw: Data, gb: Data, rows: number, D: number): void;
+  softmaxBackward?(y: Data, gy: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
+  // rnn.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
+  lstmSequence?(x: Data, w: Data, h0: Data, c0: Data, h: Data, c: Data, gates: Data, T: number, N: number, H: number, reverse: boolean): void;
+  lstmSequenceBackward?(
+    w: Data, c0: Data, gh: Data, gc: Data, c: Data, gates: Data, gx: Data, gh0: Data, gc0: Data,
+    T: number, N: number, H: number, reverse: boolean,
+  ): void;
+  gruSequence?(x: Data, w: Data, b: Data, h0: Data, h: Data, gates: Data, hn: Data, T: number, N: number, H: number, reverse: boolean): void;
+  gruSequenceBackward?(
+    w: Data, h0: Data, gh: Data, h: Data, gates: Data, hn: Data, gx: Data, ghg: Data, gh0: Data,
+    T: number, N: number, H: number, reverse: boolean,
+  ): void;
+  // indexing.cc (absent from older addons: the reference kernels then run). The index functions return
+  // the position of the first out-of-range index, or -1.
+  gather?(x: Data, xShape: number[], index: Data, indexShape: number[], axis: number, out: Data): number;
+  scatter?(
+    add: boolean,
+    x: Data,
+    xShape: number[],
+    index: Data,
+    indexShape: number[],
+    src: Data,
+    srcShape: number[],
+    axis: number,
+    out: Data,
+  ): number;
+  indexSelect?(x: Data, index: Data, outer: number, len: number, inner: number, out: Data): number;
+  indexAdd?(x: Data, index: Data, src: Data, outer: number, len: number, inner: number, out: Data): number;
+  argsort?(x: Data, outer: number, len: number, inner: number, descending: boolean, out: Int32Array): void;
+  adaptiveAvgPool?(backward: boolean, x: Data, out: Data, geometry: number[]): void;
+  // memory.cc: malloc thresholds for tensor storage; false where the C library is not glibc
+  tuneAllocator?(mmapThreshold: number, trimThreshold: number): boolean;
+  // optim.cc (absent from older addons: the reference loops then run). `optim`'s buffers and
+  // settings for each kind are listed in native/cpu/optim.h and packed by src/backend/cpu/optim.ts.
+  optim?(kind: number, param: Data, grad: Data, s0: Data | null, s1: Data | null, s2: Data | null, settings: Float64Array): void;
+  sumOfSquares?(inputs: Data[], out: Float64Array): void;
+  scale?(x: Data, factor: Data): void;
 }
 
 const ADDON_FILE = join('build', 'Release', 'milestones_cpu.node');

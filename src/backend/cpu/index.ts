@@ -3,17 +3,22 @@
  * in JavaScript typed arrays, as in the reference backend, so the garbage collector frees them and
  * the kernels read and write them in place.
  *
- * A few primitives still run the reference kernel on the same storage (see DELEGATED); every other
- * one is native. Integer and bool tensors go through the same kernels with typed-array semantics.
+ * Every primitive is native (DELEGATED is empty; integer bmm and calls an addon built before a
+ * kernel existed still run the reference kernel on the same storage). Integer and bool tensors go
+ * through the same kernels with typed-array semantics.
  */
 import type { DType } from '../../dtype.js';
 import type { PrimitiveAttrs, PrimitiveName, Spec } from '../../ops/primitives.js';
 import { numel, stridesOf } from '../../shape.js';
 import { fillNormal } from '../philox.js';
 import { referenceBackend } from '../reference/index.js';
-import { allocArray } from '../reference/storage.js';
 import type { Backend, HostArray, Kernel, KernelInput, Storage } from '../types.js';
 import { type Addon, addon } from './addon.js';
+import { normKernels } from './norm.js';
+import { rnnKernels } from './rnn.js';
+import { indexingKernels } from './indexing.js';
+import { allocUninitialised, allocZeroed as allocZeroedArray, tuneAllocator } from './memory.js';
+import { optimMethods } from './optim.js';
 
 /** A cpu tensor's storage: a typed array on the JavaScript heap. */
 export interface CpuStorage extends Storage {
@@ -27,19 +32,60 @@ function wrap(data: HostArray, dtype: DType): CpuStorage {
   return { backend: 'cpu', dtype, size: data.length, data };
 }
 
+/** Output storage for a kernel that writes every element (uninitialised: memory.ts says why). */
 function alloc(spec: Spec): CpuStorage {
-  return wrap(allocArray(spec.dtype, numel(spec.shape)), spec.dtype);
+  return wrap(allocUninitialised(spec.dtype, numel(spec.shape)), spec.dtype);
+}
+
+/** Output storage for a kernel that accumulates into it or leaves elements untouched. */
+function allocZeroed(spec: Spec): CpuStorage {
+  return wrap(allocZeroedArray(spec.dtype, numel(spec.shape)), spec.dtype);
 }
 
 /** Element strides of `inShape` read as `outShape` under broadcasting (0 along broadcast axes). */
 function broadcastStrides(outShape: readonly number[], inShape: readonly number[]): number[] {
-  const s = stridesOf(inShape);
-  const out = new Array<number>(outShape.length).fill(0);
-  for (let i = 0; i < inShape.length; i++) {
-    const o = outShape.length - inShape.length + i;
-    out[o] = inShape[i] === 1 ? 0 : s[i]!;
+  // One pass from the last axis, `stride` being the product of the input's later dimensions.
+  const out = new Array<number>(outShape.length);
+  const lead = outShape.length - inShape.length;
+  let stride = 1;
+  for (let o = outShape.length - 1; o >= 0; o--) {
+    const d = o < lead ? 1 : inShape[o - lead]!;
+    out[o] = d === 1 ? 0 : stride;
+    stride *= d;
   }
   return out;
+}
+
+/**
+ * An iteration over `shape` in which operand k steps by `strides[k]`, simplified as
+ * native/cpu/elementwise.cc's coalesce() simplifies it: size-1 dimensions dropped, and neighbours
+ * merged where every operand steps through the pair as through one dimension. The addon reads each
+ * shape and stride entry with its own N-API call, so handing it the short form makes a rank-4
+ * elementwise call cost about what a rank-1 one does; the kernel then finds nothing left to merge.
+ */
+function coalesce(shape: readonly number[], strides: number[][]): { shape: number[]; strides: number[][] } {
+  if (shape.length <= 1) return { shape: shape as number[], strides }; // nothing to merge
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    let merge = last >= 0;
+    for (let k = 0; merge && k < strides.length; k++) merge = outStrides[k]![last] === strides[k]![d]! * size;
+    if (merge) {
+      outShape[last]! *= size;
+      for (let k = 0; k < strides.length; k++) outStrides[k]![last] = strides[k]![d]!;
+    } else {
+      outShape.push(size);
+      for (let k = 0; k < strides.length; k++) outStrides[k]!.push(strides[k]![d]!);
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    for (const s of outStrides) s.push(0);
+  }
+  return { shape: outShape, strides: outStrides };
 }
 
 /** [outer, len, inner] of `shape` around `axis` (a scalar counts as one element). */
@@ -60,41 +106,28 @@ const BINARY = {
 } as const;
 const REDUCE = { sum: 0, prod: 1, amax: 2, amin: 3 } as const;
 
-/** Primitives that still run the reference kernel (on the same typed arrays). */
-export const DELEGATED: readonly PrimitiveName[] = [
-  'gather',
-  'scatter',
-  'scatterAdd',
-  'indexSelect',
-  'indexAdd',
-  'argsort',
-  'adaptiveAvgPool2d',
-  'adaptiveAvgPool2dBackward',
-];
+/** Primitives that still run the reference kernel (on the same typed arrays): none since issue #3. */
+export const DELEGATED: readonly PrimitiveName[] = [];
 
 function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> } {
+  tuneAllocator(native);
+  const noParams: [number, number, number] = [0, 0, 0];
   const unary =
-    (op: number, params: (a: any) => [number, number, number] = () => [0, 0, 0]) =>
+    (op: number, params?: (a: any) => [number, number, number]) =>
     (inputs: readonly In[], a: any, outs: readonly Spec[]): CpuStorage[] => {
       const out = alloc(outs[0]!);
-      native.unary(op, inputs[0]!.storage.data, out.data, ...params(a));
+      const p = params ? params(a) : noParams;
+      native.unary(op, inputs[0]!.storage.data, out.data, p[0], p[1], p[2]);
       return [out];
     };
   const binary =
     (op: number) =>
     (inputs: readonly In[], _a: unknown, outs: readonly Spec[]): CpuStorage[] => {
       const [x, y] = inputs as [In, In];
-      const shape = outs[0]!.shape as number[];
+      const shape = outs[0]!.shape;
       const out = alloc(outs[0]!);
-      native.binary(
-        op,
-        x.storage.data,
-        broadcastStrides(shape, x.shape),
-        y.storage.data,
-        broadcastStrides(shape, y.shape),
-        out.data,
-        shape,
-      );
+      const it = coalesce(shape, [broadcastStrides(shape, x.shape), broadcastStrides(shape, y.shape)]);
+      native.binary(op, x.storage.data, it.strides[0]!, y.storage.data, it.strides[1]!, out.data, it.shape);
       return [out];
     };
   const reduce =
@@ -102,14 +135,14 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     (inputs: readonly In[], a: PrimitiveAttrs['sum'], outs: readonly Spec[]): CpuStorage[] => {
       const x = inputs[0]!;
       const out = alloc(outs[0]!);
-      native.reduce(op, x.storage.data, [...x.shape], a.axes, out.data);
+      native.reduce(op, x.storage.data, x.shape as number[], a.axes, out.data);
       return [out];
     };
   const argReduce =
     (isMax: boolean) =>
     (inputs: readonly In[], a: PrimitiveAttrs['argmax'], outs: readonly Spec[]): CpuStorage[] => {
       const x = inputs[0]!;
-      const out = alloc(outs[0]!);
+      const out = allocZeroed(outs[0]!); // a 0-d input's answer is the zero already there
       if (x.shape.length === 0) return [out];
       const [outer, len, inner] = around(x.shape, a.axis);
       native.argReduce(isMax, x.storage.data, outer, len, inner, out.data as Int32Array);
@@ -118,7 +151,8 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
   /** A strided read of the input: out[i] = x[base + sum_d index_d(i) * strides[d]]. */
   const gatherStrided = (x: In, spec: Spec, strides: number[], base: number): CpuStorage[] => {
     const out = alloc(spec);
-    native.strided(x.storage.data, out.data, [...spec.shape], strides, base, false);
+    const it = coalesce(spec.shape, [strides]);
+    native.strided(x.storage.data, out.data, it.shape, it.strides[0]!, base, false);
     return [out];
   };
   const softmaxLike =
@@ -210,18 +244,15 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     logicalXor: binary(BINARY.logicalXor),
     where(inputs, _a, outs) {
       const [c, x, y] = inputs as [In, In, In];
-      const shape = outs[0]!.shape as number[];
+      const shape = outs[0]!.shape;
       const out = alloc(outs[0]!);
-      native.where(
-        c.storage.data,
+      const it = coalesce(shape, [
         broadcastStrides(shape, c.shape),
-        x.storage.data,
         broadcastStrides(shape, x.shape),
-        y.storage.data,
         broadcastStrides(shape, y.shape),
-        out.data,
-        shape,
-      );
+      ]);
+      const [sc, sx, sy] = it.strides as [number[], number[], number[]];
+      native.where(c.storage.data, sc, x.storage.data, sx, y.storage.data, sy, out.data, it.shape);
       return [out];
     },
 
@@ -267,9 +298,9 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const g = inputs[0]!;
       const strides = stridesOf(a.inputShape);
       const base = a.starts.reduce((acc, s, d) => acc + s * strides[d]!, 0);
-      const out = alloc(outs[0]!);
-      const steps = a.steps.map((st, d) => st * strides[d]!);
-      native.strided(g.storage.data, out.data, [...g.shape], steps, base, true);
+      const out = allocZeroed(outs[0]!); // only the slice is written
+      const it = coalesce(g.shape, [a.steps.map((st, d) => st * strides[d]!)]);
+      native.strided(g.storage.data, out.data, it.shape, it.strides[0]!, base, true);
       return [out];
     },
     cat(inputs, a, outs) {
@@ -299,30 +330,23 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       return gatherStrided(x, outs[0]!, st, base);
     },
 
-    gather: delegate('gather'),
-    scatter: delegate('scatter'),
-    scatterAdd: delegate('scatterAdd'),
-    indexSelect: delegate('indexSelect'),
-    indexAdd: delegate('indexAdd'),
-    argsort: delegate('argsort'),
-
     softmax: softmaxLike(false),
     logSoftmax: softmaxLike(true),
     conv2d(inputs, a, outs) {
       const [x, w] = inputs as [In, In];
-      const out = alloc(outs[0]!);
+      const out = allocZeroed(outs[0]!); // conv kernels: zeroed until conv.cc says it writes every element
       native.conv(0, x.storage.data, w.storage.data, out.data, convGeometry(x.shape, w.shape, outs[0]!.shape, a));
       return [out];
     },
     conv2dBackwardInput(inputs, a, outs) {
       const [gy, w] = inputs as [In, In];
-      const out = alloc(outs[0]!);
+      const out = allocZeroed(outs[0]!);
       native.conv(1, gy.storage.data, w.storage.data, out.data, convGeometry(a.inputShape, w.shape, gy.shape, a));
       return [out];
     },
     conv2dBackwardWeight(inputs, a, outs) {
       const [x, gy] = inputs as [In, In];
-      const out = alloc(outs[0]!);
+      const out = allocZeroed(outs[0]!);
       native.conv(2, x.storage.data, gy.storage.data, out.data, convGeometry(x.shape, a.weightShape, gy.shape, a));
       return [out];
     },
@@ -346,8 +370,6 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       native.pool(2, gy.storage.data, out.data, geometry, a.divisorOverride ?? 0);
       return [out];
     },
-    adaptiveAvgPool2d: delegate('adaptiveAvgPool2d'),
-    adaptiveAvgPool2dBackward: delegate('adaptiveAvgPool2dBackward'),
 
     full(_inputs, a, outs) {
       const out = alloc(outs[0]!);
@@ -366,6 +388,10 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       fillNormal(out.data, a.dtype, a.key, a.counter);
       return [out];
     },
+
+    ...normKernels(native),
+    ...rnnKernels(native),
+    ...indexingKernels(native, alloc),
   };
 }
 
@@ -392,5 +418,6 @@ export const cpuBackend: Backend<CpuStorage> | null =
         copyInto(dst: CpuStorage, src: CpuStorage): void {
           dst.data.set(src.data);
         },
+        ...optimMethods(addon),
         kernels: kernels(addon),
       };

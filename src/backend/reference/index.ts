@@ -9,7 +9,10 @@ import type { Backend, HostArray } from '../types.js';
 import { elementwiseKernels } from './elementwise.js';
 import { movementKernels } from './movement.js';
 import { nnKernels } from './nn.js';
+import { normKernels } from './norm.js';
 import { reduceKernels } from './reduce.js';
+import { rnnKernels } from './rnn.js';
+import { optimizerStep, scaleInPlace, sumOfSquares } from './optim.js';
 import { type RefInput, type RefStorage, alloc, allocArray, castValue, wrap } from './storage.js';
 
 export type { RefStorage } from './storage.js';
@@ -28,11 +31,16 @@ export const referenceBackend: Backend<RefStorage> = {
   copyInto(dst: RefStorage, src: RefStorage): void {
     dst.data.set(src.data);
   },
+  optimizerStep,
+  sumOfSquares,
+  scaleInPlace,
   kernels: {
     ...elementwiseKernels,
     ...reduceKernels,
     ...movementKernels,
     ...nnKernels,
+    ...normKernels,
+    ...rnnKernels,
     full(_inputs: readonly RefInput[], a: PrimitiveAttrs['full'], outs: readonly Spec[]): RefStorage[] {
       const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
       out.data.fill(castValue(a.value, a.dtype));

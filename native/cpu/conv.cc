@@ -1,0 +1,864 @@
+// Convolution: conv2d and its two backward primitives.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace ms {
+
+namespace {
+
+template <class T>
+struct Buf {
+  std::vector<T> v;
+  T* get(size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+};
+template <class T>
+Buf<T>& colBuf() {
+  static thread_local Buf<T> b;
+  return b;
+}
+
+// The adjoint of unfolding (im2col): adds col back into channels [c0, c0 + Cg) of one image.
+template <class T>
+void col2im(const T* col, const ConvGeom& g, int64_t c0, T* x) {
+  const int64_t P = g.HO * g.WO;
+  for (int64_t c = 0; c < g.Cg; c++) {
+    T* plane = x + (c0 + c) * g.H * g.W;
+    for (int64_t kh = 0; kh < g.KH; kh++) {
+      for (int64_t kw = 0; kw < g.KW; kw++) {
+        const T* row = col + ((c * g.KH + kh) * g.KW + kw) * P;
+        const int64_t off = kw * g.dw - g.pw;
+        int64_t owLo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+        int64_t owHi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
+        owLo = std::min(owLo, g.WO);
+        owHi = std::max(owLo, std::min(owHi, g.WO));
+        for (int64_t oh = 0; oh < g.HO; oh++) {
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          const T* r = row + oh * g.WO;
+          T* dst = plane + ih * g.W + off;
+          for (int64_t ow = owLo; ow < owHi; ow++) dst[ow * g.sw] += r[ow];
+        }
+      }
+    }
+  }
+}
+
+// True when the unfolded image is the image itself (1x1 kernel, stride 1, no padding).
+bool pointwise(const ConvGeom& g) {
+  return g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+}
+
+// Implicit im2col: packs one GEMM panel of the unfolded image col[(c, kh, kw), (oh, ow)] for
+// channels starting at c0, straight from the image. Rows k0.. are (c, kh, kw) triples and columns
+// j0.. output positions; runs of positions in one output row read one input row.
+template <class T>
+void packColPanel(const T* x, const ConvGeom& g, int64_t c0, int64_t k0, int64_t kc, int64_t j0, int64_t nr,
+                  int64_t NR, T* out) {
+  const int64_t KK = g.KH * g.KW;
+  for (int64_t k = k0; k < k0 + kc; k++) {
+    const int64_t c = k / KK, kh = (k % KK) / g.KW, kw = k % g.KW;
+    const T* plane = x + (c0 + c) * g.H * g.W;
+    T* o = out + (k - k0) * NR;
+    int64_t j = 0;
+    while (j < nr) {
+      const int64_t p = j0 + j, oh = p / g.WO, ow = p % g.WO;
+      const int64_t seg = std::min(nr - j, g.WO - ow);
+      const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+      if (ih < 0 || ih >= g.H) {
+        std::fill(o + j, o + j + seg, T(0));
+      } else {
+        const T* row = plane + ih * g.W;
+        const int64_t off = kw * g.dw - g.pw;  // iw = (ow + t) * sw + off
+        if (g.sw == 1) {
+          const int64_t lo = std::min(seg, std::max<int64_t>(0, -off - ow));
+          const int64_t hi = std::max(lo, std::min(seg, g.W - off - ow));
+          // Plain loops: the runs are short (one output row), where a memcpy call costs more.
+          const T* src = row + ow + off;
+          for (int64_t t = 0; t < lo; t++) o[j + t] = T(0);
+          for (int64_t t = lo; t < hi; t++) o[j + t] = src[t];
+          for (int64_t t = hi; t < seg; t++) o[j + t] = T(0);
+        } else {
+          for (int64_t t = 0; t < seg; t++) {
+            const int64_t iw = (ow + t) * g.sw + off;
+            o[j + t] = iw >= 0 && iw < g.W ? row[iw] : T(0);
+          }
+        }
+      }
+      j += seg;
+    }
+    std::fill(o + nr, o + NR, T(0));
+  }
+}
+
+// The same unfolded matrix read transposed (rows: output positions k0.., columns: (c, kh, kw)
+// triples j0..), for the weight gradient. Each packed row is written in order; away from the
+// borders it is a gather through a per-panel offset table, with no bounds checks.
+template <class T>
+void packColTPanel(const T* x, const ConvGeom& g, int64_t c0, int64_t k0, int64_t kc, int64_t j0, int64_t nr,
+                   int64_t NR, T* out) {
+  const int64_t KK = g.KH * g.KW;
+  int64_t plane[32], dy[32], dx[32];  // NR <= 32
+  int64_t dyMin = INT64_MAX, dyMax = INT64_MIN, dxMin = INT64_MAX, dxMax = INT64_MIN;
+  for (int64_t j = 0; j < nr; j++) {
+    const int64_t q = j0 + j, c = q / KK, kh = (q % KK) / g.KW, kw = q % g.KW;
+    plane[j] = (c0 + c) * g.H * g.W;
+    dy[j] = kh * g.dh - g.ph;
+    dx[j] = kw * g.dw - g.pw;
+    dyMin = std::min(dyMin, dy[j]);
+    dyMax = std::max(dyMax, dy[j]);
+    dxMin = std::min(dxMin, dx[j]);
+    dxMax = std::max(dxMax, dx[j]);
+  }
+  int64_t off[32];
+  for (int64_t j = 0; j < nr; j++) off[j] = plane[j] + dy[j] * g.W + dx[j];
+  int64_t oh = k0 / g.WO, ow = k0 % g.WO;
+  for (int64_t k = 0; k < kc; k++) {
+    T* o = out + k * NR;
+    const int64_t y0 = oh * g.sh, x0 = ow * g.sw;
+    if (y0 + dyMin >= 0 && y0 + dyMax < g.H && x0 + dxMin >= 0 && x0 + dxMax < g.W) {
+      const T* base = x + y0 * g.W + x0;
+      for (int64_t j = 0; j < nr; j++) o[j] = base[off[j]];
+    } else {
+      for (int64_t j = 0; j < nr; j++) {
+        const int64_t ih = y0 + dy[j], iw = x0 + dx[j];
+        o[j] = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? x[plane[j] + ih * g.W + iw] : T(0);
+      }
+    }
+    for (int64_t j = nr; j < NR; j++) o[j] = T(0);
+    if (++ow == g.WO) {
+      ow = 0;
+      oh++;
+    }
+  }
+}
+
+template <class T>
+void conv2dTyped(const T* x, const T* w, T* y, const ConvGeom& g) {
+  const int64_t P = g.HO * g.WO, CKK = g.Cg * g.KH * g.KW, Og = g.O / g.groups;
+  const bool one = g.N == 1;  // a single image: parallelise inside its GEMMs instead
+  parallelFor(g.N, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      const T* xn = x + n * g.C * g.H * g.W;
+      for (int64_t gr = 0; gr < g.groups; gr++) {
+        // y[n, group] (Og x P) = W[group] (Og x CKK) * col (CKK x P)
+        const T* wg = w + gr * Og * CKK;
+        T* yn = y + (n * g.O + gr * Og) * P;
+        if (pointwise(g)) {
+          gemm<T>(Og, P, CKK, wg, CKK, 1, xn + gr * g.Cg * P, P, 1, yn, P, false, one);
+        } else {
+          const PanelB<T> panel = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t NR, T* out) {
+            packColPanel(xn, g, gr * g.Cg, k0, kc, j0, nr, NR, out);
+          };
+          gemmPanelB<T>(Og, P, CKK, wg, CKK, 1, panel, yn, P, false, one);
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2dBackwardInputTyped(const T* gy, const T* w, T* gx, const ConvGeom& g) {
+  const int64_t P = g.HO * g.WO, CKK = g.Cg * g.KH * g.KW, Og = g.O / g.groups;
+  const int64_t padH = g.dh * (g.KH - 1) - g.ph, padW = g.dw * (g.KW - 1) - g.pw;
+  if (g.sh == 1 && g.sw == 1 && padH >= 0 && padW >= 0 && !pointwise(g)) {
+    // With stride 1 the input gradient is itself a convolution: of gy with the kernel flipped in
+    // space and transposed in channels, w'[c, o, kh, kw] = w[o, c, KH-1-kh, KW-1-kw], padded by
+    // dilation * (K - 1) - padding. It then runs the forward path (one GEMM per image, no col2im).
+    std::vector<T> wt(static_cast<size_t>(g.O * CKK));
+    for (int64_t gr = 0; gr < g.groups; gr++)
+      for (int64_t o = 0; o < Og; o++)
+        for (int64_t c = 0; c < g.Cg; c++)
+          for (int64_t kh = 0; kh < g.KH; kh++)
+            for (int64_t kw = 0; kw < g.KW; kw++)
+              wt[(((gr * g.Cg + c) * Og + o) * g.KH + kh) * g.KW + kw] =
+                  w[(((gr * Og + o) * g.Cg + c) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw)];
+    ConvGeom t{g.N, g.O, g.HO, g.WO, g.C, Og, g.KH, g.KW, g.H, g.W, 1, 1, padH, padW, g.dh, g.dw, g.groups};
+    conv2dTyped(gy, wt.data(), gx, t);
+    return;
+  }
+  const bool one = g.N == 1;
+  std::fill(gx, gx + g.N * g.C * g.H * g.W, T(0));
+  parallelFor(g.N, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      T* gxn = gx + n * g.C * g.H * g.W;
+      for (int64_t gr = 0; gr < g.groups; gr++) {
+        const T* wg = w + gr * Og * CKK;
+        const T* gyn = gy + (n * g.O + gr * Og) * P;
+        // dcol (CKK x P) = W[group]^T (CKK x Og) * gy[n, group] (Og x P)
+        if (pointwise(g)) {
+          gemm<T>(CKK, P, Og, wg, 1, CKK, gyn, P, 1, gxn + gr * g.Cg * P, P, false, one);
+        } else {
+          T* c = colBuf<T>().get(CKK * P);
+          gemm<T>(CKK, P, Og, wg, 1, CKK, gyn, P, 1, c, P, false, one);
+          col2im(c, g, gr * g.Cg, gxn);
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2dBackwardWeightTyped(const T* x, const T* gy, T* gw, const ConvGeom& g) {
+  const int64_t P = g.HO * g.WO, CKK = g.Cg * g.KH * g.KW, Og = g.O / g.groups;
+  const int64_t WN = g.O * CKK;
+  // Images are summed in fixed chunks of CH (whatever the thread count), then chunks in order.
+  constexpr int64_t CH = 4;
+  const int64_t chunks = (g.N + CH - 1) / CH;
+  std::vector<T> part(static_cast<size_t>(chunks > 1 ? chunks * WN : 0));
+  const bool one = chunks == 1;
+  parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t ch = c0; ch < c1; ch++) {
+      T* acc = chunks > 1 ? part.data() + ch * WN : gw;
+      for (int64_t n = ch * CH; n < std::min(g.N, (ch + 1) * CH); n++) {
+        const T* xn = x + n * g.C * g.H * g.W;
+        for (int64_t gr = 0; gr < g.groups; gr++) {
+          // gw[group] (Og x CKK) += gy[n, group] (Og x P) * col^T (P x CKK)
+          const T* gyn = gy + (n * g.O + gr * Og) * P;
+          T* out = acc + gr * Og * CKK;
+          const bool more = n != ch * CH;
+          if (pointwise(g)) {
+            gemm<T>(Og, CKK, P, gyn, P, 1, xn + gr * g.Cg * P, 1, P, out, CKK, more, one);
+          } else {
+            const PanelB<T> panel = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nr, int64_t NR, T* o) {
+              packColTPanel(xn, g, gr * g.Cg, k0, kc, j0, nr, NR, o);
+            };
+            gemmPanelB<T>(Og, CKK, P, gyn, P, 1, panel, out, CKK, more, one);
+          }
+        }
+      }
+    }
+  });
+  if (chunks > 1) {
+    parallelFor(WN, 1 << 14, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; i++) {
+        T s = part[i];
+        for (int64_t ch = 1; ch < chunks; ch++) s += part[ch * WN + i];
+        gw[i] = s;
+      }
+    });
+  }
+  if (g.N == 0) std::fill(gw, gw + WN, T(0));
+}
+
+// ---------------------------------------------------------------- direct convolution (float32)
+//
+// The convolutions of small CNNs (ResNet-20's 16-64 channels on 32x32 to 8x8 images, DQN's 4 -> 16
+// channels on 10x10) are too small for im2col + GEMM: unfolding the image costs as much as the
+// multiply. The direct kernels below read the image in place. Each image is copied once into a
+// zero-padded buffer, split into stride x stride phase planes (plane (a, b) holds the padded pixels
+// at rows = a and columns = b mod stride). Then every tap (kh, kw) of the kernel reads, for the output
+// positions p = oh * Wq + ow, the contiguous run plane[(kh * dh) % sh, (kw * dw) % sw] starting at
+// offset (kh * dh / sh) * Wq + kw * dw / sw: output rows are computed Wq wide, and the Wq - WO
+// columns past each row's end are computed and thrown away. So a convolution becomes a GEMM
+//   out[m, p] = sum_k A[m, k] * src[koff[k] + p]
+// whose B operand needs no packing: each of its rows is a shifted view of the padded image.
+// The input gradient is the same product on the padded output gradient, one phase of the input at a
+// time (input pixel ih takes the taps with kh * dh = ih + ph (mod sh)); the weight gradient
+// contracts over p instead. Every output element is summed in an order fixed by the geometry, so
+// results do not depend on the thread count.
+
+// Positions per micro-tile step (VEC lanes x up to 3 vectors) and output rows per tile.
+constexpr int64_t VEC = 16, TILE_OB = 8, TILE_V = 3;
+
+// A padded, phase-split copy of channels [0, C) of one image: channel c, phase (a, b), row r,
+// column q lives at c * chan + (a * sw + b) * Hq * Wq + r * Wq + q.
+struct PhaseLayout {
+  int64_t sh, sw, Hq, Wq, padTop, padLeft, chan;
+};
+
+// even[j] = src[2 j], odd[j] = src[2 j + 1] for the n pixels of src (stride-2 column phases).
+__attribute__((target("avx512f"))) void deinterleave2(const float* src, int64_t n, float* even, float* odd) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 a = _mm512_loadu_ps(src + i), b = _mm512_loadu_ps(src + i + 16);
+    _mm512_storeu_ps(even + i / 2, _mm512_permutex2var_ps(a, ie, b));
+    _mm512_storeu_ps(odd + i / 2, _mm512_permutex2var_ps(a, io, b));
+  }
+  for (; i < n; i++) (i % 2 == 0 ? even : odd)[i / 2] = src[i];
+}
+
+void buildPhases(const float* x, int64_t C, int64_t H, int64_t W, const PhaseLayout& L, float* dst) {
+  const int64_t plane = L.Hq * L.Wq;
+  for (int64_t c = 0; c < C; c++) {
+    float* d = dst + c * L.chan;
+    std::memset(d, 0, sizeof(float) * L.chan);
+    const float* xc = x + c * H * W;
+    for (int64_t ih = 0; ih < H; ih++) {
+      const int64_t u = ih + L.padTop;
+      if (L.sw == 1) {
+        float* row = d + (u % L.sh) * plane + (u / L.sh) * L.Wq + L.padLeft;
+        std::memcpy(row, xc + ih * W, sizeof(float) * W);
+      } else {
+        // Column phase b takes the pixels iw = b - padLeft (mod sw), in order.
+        float* rows = d + (u % L.sh) * L.sw * plane + (u / L.sh) * L.Wq;
+        const float* src = xc + ih * W;
+        if (L.sw == 2) {  // pixel iw goes to phase (iw + padLeft) % 2, column (iw + padLeft) / 2
+          const int64_t b0 = L.padLeft % 2, j0 = L.padLeft / 2;
+          deinterleave2(src, W, rows + b0 * plane + j0, rows + (1 - b0) * plane + j0 + b0);
+          continue;
+        }
+        for (int64_t b = 0; b < L.sw; b++) {
+          const int64_t iw0 = ((b - L.padLeft) % L.sw + L.sw) % L.sw;
+          float* dstRow = rows + b * plane + (iw0 + L.padLeft) / L.sw;
+          for (int64_t iw = iw0, j = 0; iw < W; iw += L.sw, j++) dstRow[j] = src[iw];
+        }
+      }
+    }
+  }
+}
+
+// out[i * ld + p] = sum_k a[k * TILE_OB + i] * src[koff[k] + p] for i < TILE_OB, p < V * VEC.
+template <int V>
+__attribute__((target("avx512f"))) void directTile(int64_t K, const float* src, const int64_t* koff,
+                                                    const float* a, float* out, int64_t ld) {
+  __m512 acc[TILE_OB][V];
+  for (int i = 0; i < TILE_OB; i++)
+    for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; k++) {
+    const float* s = src + koff[k];
+    __m512 b[V];
+    for (int v = 0; v < V; v++) b[v] = _mm512_loadu_ps(s + v * VEC);
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_OB; i++) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+    }
+    a += TILE_OB;
+  }
+  for (int i = 0; i < TILE_OB; i++)
+    for (int v = 0; v < V; v++) _mm512_storeu_ps(out + i * ld + v * VEC, acc[i][v]);
+}
+
+// The same product for "same" convolutions (stride 1, WO == W): positions are p = oh * W + ow, so
+// the image needs no padding columns; taps whose column leaves the image are masked off per lane
+// (masks[v * KW + kw] for vector v), and the tile stores straight into the output rows.
+template <int V>
+__attribute__((target("avx512f"))) void sameTile(int64_t K, const float* src, const int64_t* koff,
+                                                  const uint8_t* kwOf, const uint16_t* masks, int64_t KW,
+                                                  const float* a, float* out, int64_t ld, int64_t valid) {
+  __m512 acc[TILE_OB][V];
+  for (int i = 0; i < TILE_OB; i++)
+    for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; k++) {
+    const float* s = src + koff[k];
+    const uint16_t* m = masks + kwOf[k];
+    __m512 b[V];
+    // A plain load then a zeroing move (GCC keeps the accumulators in memory around masked loads);
+    // the source has guard zeros on both sides, so the unmasked load stays in the buffer.
+    for (int v = 0; v < V; v++) b[v] = _mm512_maskz_mov_ps(m[v * KW], _mm512_loadu_ps(s + v * VEC));
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_OB; i++) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(ai, b[v], acc[i][v]);
+    }
+    a += TILE_OB;
+  }
+  // All TILE_OB rows are stored (the caller passes scratch rows past M); lanes past `valid` are not.
+  __mmask16 keep[V];
+  for (int v = 0; v < V; v++) {
+    const int64_t left = valid - v * VEC;
+    keep[v] = left >= VEC ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << std::max<int64_t>(left, 0)) - 1);
+  }
+  for (int i = 0; i < TILE_OB; i++)
+    for (int v = 0; v < V; v++) _mm512_mask_storeu_ps(out + i * ld + v * VEC, keep[v], acc[i][v]);
+}
+
+// One direct product: out[m, p] = sum_k A[m, k] * src[koff[k] + p] for m < M and p < Np, where
+// positions are rows of width Wr of which the first ncols are kept, and out[m, row, col] lands at
+// dst[m * dstChan + row * dstRow + col * dstCol].
+struct DirectProduct {
+  const float* src;
+  const int64_t* koff;
+  int64_t K;
+  const float* a;  // ceil(M / TILE_OB) blocks of K x TILE_OB, zero rows past M
+  int64_t M, Np, Wr, ncols;
+  float* dst;
+  int64_t dstChan, dstRow, dstCol;
+  // Set for "same" convolutions (sameTile): dst rows are Np contiguous positions.
+  const uint8_t* kwOf = nullptr;
+  const uint16_t* masks = nullptr;
+  int64_t KW = 0;
+};
+
+// Vectors in the next tile when `left` remain: 3, except that 4 go as 2 + 2 (a 1-vector tile
+// spends more on weight broadcasts than on multiply-adds).
+int64_t tileVectors(int64_t left) { return left == 4 ? 2 : std::min<int64_t>(TILE_V, left); }
+
+// Rows [mb * TILE_OB, +TILE_OB) and positions [p0, p1) of a product.
+void directRange(const DirectProduct& d, int64_t mb, int64_t p0, int64_t p1) {
+  static thread_local Buf<float> stageBuf;
+  if (d.masks) {
+    const float* a = d.a + mb * d.K * TILE_OB;
+    const int64_t rows = d.M - mb * TILE_OB;
+    // A last block of fewer than TILE_OB rows goes through the stage.
+    const int64_t ld = rows >= TILE_OB ? d.dstChan : (p1 - p0 + VEC - 1) / VEC * VEC;
+    float* out = rows >= TILE_OB ? d.dst + mb * TILE_OB * d.dstChan + p0 : stageBuf.get(TILE_OB * ld);
+    for (int64_t p = p0, vecs = 0; p < p1; p += vecs * VEC) {
+      vecs = tileVectors((p1 - p + VEC - 1) / VEC);
+      const uint16_t* m = d.masks + (p / VEC) * d.KW;
+      if (vecs == 3)
+        sameTile<3>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
+      else if (vecs == 2)
+        sameTile<2>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
+      else
+        sameTile<1>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
+    }
+    if (rows < TILE_OB)
+      for (int64_t i = 0; i < rows; i++)
+        std::memcpy(d.dst + (mb * TILE_OB + i) * d.dstChan + p0, out + i * ld, sizeof(float) * (p1 - p0));
+    return;
+  }
+  const int64_t ld = (p1 - p0 + VEC - 1) / VEC * VEC;
+  float* stage = stageBuf.get(TILE_OB * ld);
+  const float* a = d.a + mb * d.K * TILE_OB;
+  for (int64_t p = p0, vecs = 0; p < p1; p += vecs * VEC) {
+    vecs = tileVectors((p1 - p + VEC - 1) / VEC);
+    float* o = stage + (p - p0);
+    if (vecs == 3)
+      directTile<3>(d.K, d.src + p, d.koff, a, o, ld);
+    else if (vecs == 2)
+      directTile<2>(d.K, d.src + p, d.koff, a, o, ld);
+    else
+      directTile<1>(d.K, d.src + p, d.koff, a, o, ld);
+  }
+  const int64_t rows = std::min<int64_t>(TILE_OB, d.M - mb * TILE_OB);
+  for (int64_t r = p0 / d.Wr; r * d.Wr < p1; r++) {
+    const int64_t c0 = std::max<int64_t>(0, p0 - r * d.Wr), c1 = std::min(d.ncols, p1 - r * d.Wr);
+    for (int64_t i = 0; i < rows; i++) {
+      const float* s = stage + i * ld + r * d.Wr - p0;
+      float* o = d.dst + (mb * TILE_OB + i) * d.dstChan + r * d.dstRow;
+      if (d.dstCol == 1)
+        for (int64_t c = c0; c < c1; c++) o[c] = s[c];
+      else
+        for (int64_t c = c0; c < c1; c++) o[c * d.dstCol] = s[c];
+    }
+  }
+}
+
+// Packs A[m, k] = at(m, k) into blocks of TILE_OB rows (k-major inside a block), zero past M.
+template <class F>
+void packRows(int64_t M, int64_t K, const F& at, float* out) {
+  for (int64_t mb = 0; mb < (M + TILE_OB - 1) / TILE_OB; mb++)
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t i = 0; i < TILE_OB; i++) {
+        const int64_t m = mb * TILE_OB + i;
+        out[(mb * K + k) * TILE_OB + i] = m < M ? at(m, k) : 0.0f;
+      }
+}
+
+// True where the direct kernels run: float32 with AVX-512, kernels up to 5x5, strides up to 2, and
+// at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384 channel
+// 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on this machine.
+bool directConv(const ConvGeom& g) {
+  static const bool avx512 = std::strcmp(gemmIsa(), "avx512") == 0;
+  return avx512 && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
+         g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
+}
+
+// Floating-point operations of the forward pass (below 4e6 a convolution runs on the calling thread).
+double convFlops(const ConvGeom& g) {
+  return 2.0 * g.N * g.O * g.HO * g.WO * g.Cg * g.KH * g.KW;
+}
+
+// The forward layout: the input padded by (ph, pw) and split into sh x sw phases.
+PhaseLayout forwardLayout(const ConvGeom& g) {
+  PhaseLayout L;
+  L.sh = g.sh;
+  L.sw = g.sw;
+  L.Hq = (g.H + 2 * g.ph + g.sh - 1) / g.sh;
+  L.Wq = (g.W + 2 * g.pw + g.sw - 1) / g.sw;
+  L.padTop = g.ph;
+  L.padLeft = g.pw;
+  L.chan = g.sh * g.sw * L.Hq * L.Wq;
+  return L;
+}
+
+// Tap offsets of the forward layout for one group: k = (c * KH + kh) * KW + kw.
+std::vector<int64_t> forwardOffsets(const ConvGeom& g, const PhaseLayout& L) {
+  std::vector<int64_t> koff(static_cast<size_t>(g.Cg * g.KH * g.KW));
+  const int64_t plane = L.Hq * L.Wq;
+  for (int64_t c = 0; c < g.Cg; c++)
+    for (int64_t kh = 0; kh < g.KH; kh++)
+      for (int64_t kw = 0; kw < g.KW; kw++) {
+        const int64_t a = kh * g.dh, b = kw * g.dw;
+        koff[(c * g.KH + kh) * g.KW + kw] =
+            c * L.chan + ((a % g.sh) * g.sw + b % g.sw) * plane + (a / g.sh) * L.Wq + b / g.sw;
+      }
+  return koff;
+}
+
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Floats one image's source buffer needs: C channels plus room for the reads past the last one.
+int64_t sourceFloats(int64_t C, int64_t chan, const std::vector<int64_t>& koff, int64_t Np) {
+  int64_t maxOff = 0;
+  for (int64_t o : koff) maxOff = std::max(maxOff, o);
+  return std::max(C * chan, maxOff + roundUp(Np, TILE_V * VEC)) + VEC;
+}
+
+// Runs a list of direct products per image: image(n, src) builds image n's source into src and
+// returns its products. Images go to the pool when there are enough of them; otherwise each
+// image's products are split into (row block, position range) tasks.
+template <class Build>
+void runDirect(const ConvGeom& g, int64_t srcFloats, const Build& image) {
+  const bool tiny = convFlops(g) < 4e6;
+  const int64_t threads = pool().size();
+  if (tiny || g.N >= 2 * threads) {
+    auto one = [&](int64_t n) {
+      static thread_local Buf<float> srcBuf;
+      float* src = srcBuf.get(srcFloats);
+      for (const DirectProduct& d : image(n, src))
+        for (int64_t mb = 0; mb < (d.M + TILE_OB - 1) / TILE_OB; mb++) directRange(d, mb, 0, d.Np);
+    };
+    if (tiny || threads == 1)
+      for (int64_t n = 0; n < g.N; n++) one(n);
+    else
+      pool().run(g.N, one);
+    return;
+  }
+  std::vector<float> src(static_cast<size_t>(srcFloats));
+  constexpr int64_t SEG = 8 * TILE_V * VEC;
+  for (int64_t n = 0; n < g.N; n++) {
+    const std::vector<DirectProduct> prods = image(n, src.data());
+    for (const DirectProduct& d : prods) {
+      const int64_t mbs = (d.M + TILE_OB - 1) / TILE_OB, segs = (d.Np + SEG - 1) / SEG;
+      pool().run(mbs * segs, [&](int64_t t) {
+        const int64_t mb = t / segs, s = t % segs;
+        directRange(d, mb, s * SEG, std::min(d.Np, (s + 1) * SEG));
+      });
+    }
+  }
+}
+
+// A "same" convolution (stride 1, output as wide as the input) of `in` [N, Cin, H, W] into
+// out [N, groups * Og, HO, W] through sameTile; weight(gr, m, c, kh, kw) gives group gr's weight
+// from its input channel c to its output channel m.
+template <class Weight>
+void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_t W, int64_t HO, int64_t groups,
+              int64_t Cg, int64_t Og, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+              const Weight& weight, float* out) {
+  const int64_t Hp = H + 2 * ph, chan = Hp * W, P = HO * W, K = Cg * KH * KW;
+  const int64_t guard = roundUp(pw, VEC) + VEC;
+  const int64_t tail = (KH - 1) * dh * W + (KW - 1) * dw + TILE_V * VEC + VEC;
+  const int64_t srcFloats = guard + Cin * chan + tail;
+  std::vector<int64_t> koff(static_cast<size_t>(K));
+  std::vector<uint8_t> kwOf(static_cast<size_t>(K));
+  for (int64_t c = 0; c < Cg; c++)
+    for (int64_t kh = 0; kh < KH; kh++)
+      for (int64_t kw = 0; kw < KW; kw++) {
+        const int64_t k = (c * KH + kh) * KW + kw;
+        koff[k] = c * chan + kh * dh * W + kw * dw - pw;
+        kwOf[k] = static_cast<uint8_t>(kw);
+      }
+  const int64_t nv = roundUp(P, TILE_V * VEC) / VEC;
+  std::vector<uint16_t> masks(static_cast<size_t>(nv * KW));
+  for (int64_t v = 0; v < nv; v++)
+    for (int64_t kw = 0; kw < KW; kw++) {
+      uint16_t m = 0;
+      for (int64_t l = 0; l < VEC; l++) {
+        const int64_t p = v * VEC + l, iw = p % W + kw * dw - pw;
+        if (p < P && iw >= 0 && iw < W) m |= static_cast<uint16_t>(1u << l);
+      }
+      masks[v * KW + kw] = m;
+    }
+  const int64_t mbs = (Og + TILE_OB - 1) / TILE_OB;
+  std::vector<float> a(static_cast<size_t>(groups * mbs * K * TILE_OB));
+  for (int64_t gr = 0; gr < groups; gr++)
+    packRows(Og, K, [&](int64_t m, int64_t k) { return weight(gr, m, k / (KH * KW), (k / KW) % KH, k % KW); },
+             a.data() + gr * mbs * K * TILE_OB);
+  runDirect(g, srcFloats, [&](int64_t n, float* buf) {
+    std::fill(buf, buf + guard, 0.0f);
+    float* src = buf + guard;
+    const float* xn = in + n * Cin * H * W;
+    for (int64_t c = 0; c < Cin; c++) {
+      float* d = src + c * chan;
+      std::fill(d, d + ph * W, 0.0f);
+      std::memcpy(d + ph * W, xn + c * H * W, sizeof(float) * H * W);
+      std::fill(d + (ph + H) * W, d + chan, 0.0f);
+    }
+    std::fill(src + Cin * chan, src + Cin * chan + tail, 0.0f);
+    std::vector<DirectProduct> prods;
+    for (int64_t gr = 0; gr < groups; gr++) {
+      DirectProduct d{src + gr * Cg * chan, koff.data(), K, a.data() + gr * mbs * K * TILE_OB, Og, P, W, W,
+                      out + (n * groups + gr) * Og * P, P, 0, 1};
+      d.kwOf = kwOf.data();
+      d.masks = masks.data();
+      d.KW = KW;
+      prods.push_back(d);
+    }
+    return prods;
+  });
+}
+
+void conv2dDirect(const float* x, const float* w, float* y, const ConvGeom& g) {
+  if (g.sh == 1 && g.sw == 1 && g.WO == g.W) {
+    const int64_t Og = g.O / g.groups, KK = g.KH * g.KW;
+    sameConv(g, x, g.C, g.H, g.W, g.HO, g.groups, g.Cg, Og, g.KH, g.KW, g.ph, g.pw, g.dh, g.dw,
+             [&](int64_t gr, int64_t m, int64_t c, int64_t kh, int64_t kw) {
+               return w[((gr * Og + m) * g.Cg + c) * KK + kh * g.KW + kw];
+             }, y);
+    return;
+  }
+  const PhaseLayout L = forwardLayout(g);
+  const std::vector<int64_t> koff = forwardOffsets(g, L);
+  const int64_t Og = g.O / g.groups, K = g.Cg * g.KH * g.KW, mbs = (Og + TILE_OB - 1) / TILE_OB;
+  const int64_t Np = g.HO * L.Wq;
+  std::vector<float> a(static_cast<size_t>(g.groups * mbs * K * TILE_OB));
+  for (int64_t gr = 0; gr < g.groups; gr++)
+    packRows(Og, K, [&](int64_t m, int64_t k) { return w[(gr * Og + m) * K + k]; }, a.data() + gr * mbs * K * TILE_OB);
+  const int64_t srcFloats = sourceFloats(g.C, L.chan, koff, Np) + (g.groups - 1) * g.Cg * L.chan;
+  runDirect(g, srcFloats, [&](int64_t n, float* src) {
+    buildPhases(x + n * g.C * g.H * g.W, g.C, g.H, g.W, L, src);
+    std::fill(src + g.C * L.chan, src + srcFloats, 0.0f);
+    std::vector<DirectProduct> prods;
+    for (int64_t gr = 0; gr < g.groups; gr++)
+      prods.push_back({src + gr * g.Cg * L.chan, koff.data(), K, a.data() + gr * mbs * K * TILE_OB, Og, Np, L.Wq,
+                       g.WO, y + (n * g.O + gr * Og) * g.HO * g.WO, g.HO * g.WO, g.WO, 1});
+    return prods;
+  });
+}
+
+// The input gradient, phase by phase. Input pixel (ih, iw) with ih + ph = sh * i + rh takes the
+// taps kh with kh * dh = rh (mod sh), each reading output-gradient row i - kh * dh / sh.
+struct BackwardPhase {
+  int64_t i0, ni, j0, nj;       // first phase row/column and counts (in phase coordinates)
+  std::vector<int64_t> kh, kw;  // taps of this phase
+};
+
+void conv2dBackwardInputDirect(const float* gy, const float* w, float* gx, const ConvGeom& g) {
+  const int64_t Og = g.O / g.groups;
+  const int64_t padH = g.dh * (g.KH - 1) - g.ph, padW = g.dw * (g.KW - 1) - g.pw;
+  if (g.sh == 1 && g.sw == 1 && g.W == g.WO && padH >= 0 && padW >= 0) {
+    // With stride 1 the input gradient is the convolution of gy with the kernel flipped in space and
+    // transposed in channels, padded by dilation * (K - 1) - padding: again a "same" convolution.
+    sameConv(g, gy, g.O, g.HO, g.WO, g.H, g.groups, Og, g.Cg, g.KH, g.KW, padH, padW, g.dh, g.dw,
+             [&](int64_t gr, int64_t c, int64_t o, int64_t kh, int64_t kw) {
+               return w[(((gr * Og + o) * g.Cg + c) * g.KH + (g.KH - 1 - kh)) * g.KW + (g.KW - 1 - kw)];
+             }, gx);
+    return;
+  }
+  std::vector<BackwardPhase> phases;
+  int64_t padTop = 0, padLeft = 0, rowsNeed = g.HO, colsNeed = g.WO;
+  for (int64_t rh = 0; rh < g.sh; rh++)
+    for (int64_t rw = 0; rw < g.sw; rw++) {
+      BackwardPhase P;
+      P.i0 = (std::max<int64_t>(0, g.ph - rh) + g.sh - 1) / g.sh;
+      P.ni = g.ph + g.H - 1 - rh < 0 ? 0 : (g.ph + g.H - 1 - rh) / g.sh + 1 - P.i0;
+      P.j0 = (std::max<int64_t>(0, g.pw - rw) + g.sw - 1) / g.sw;
+      P.nj = g.pw + g.W - 1 - rw < 0 ? 0 : (g.pw + g.W - 1 - rw) / g.sw + 1 - P.j0;
+      for (int64_t kh = 0; kh < g.KH; kh++)
+        for (int64_t kw = 0; kw < g.KW; kw++)
+          if ((kh * g.dh) % g.sh == rh && (kw * g.dw) % g.sw == rw) {
+            P.kh.push_back(kh);
+            P.kw.push_back(kw);
+            padTop = std::max(padTop, kh * g.dh / g.sh - P.i0);
+            padLeft = std::max(padLeft, kw * g.dw / g.sw - P.j0);
+          }
+      phases.push_back(P);
+    }
+  for (const BackwardPhase& P : phases) {
+    if (P.ni <= 0 || P.nj <= 0 || P.kh.empty()) continue;
+    rowsNeed = std::max(rowsNeed, P.i0 + P.ni);
+    colsNeed = std::max(colsNeed, P.j0 + P.nj);
+  }
+  PhaseLayout L{1, 1, padTop + rowsNeed + 1, padLeft + colsNeed, padTop, padLeft, 0};
+  L.chan = L.Hq * L.Wq;
+  // Per phase: tap offsets, k = o * taps + t, and A[c, k] = w[o, c, kh, kw] for each group.
+  std::vector<std::vector<int64_t>> koffs(phases.size());
+  std::vector<std::vector<float>> as(phases.size());
+  const int64_t mbs = (g.Cg + TILE_OB - 1) / TILE_OB;
+  int64_t srcFloats = g.O * L.chan + VEC;
+  for (size_t f = 0; f < phases.size(); f++) {
+    const BackwardPhase& P = phases[f];
+    const int64_t T = static_cast<int64_t>(P.kh.size()), K = Og * T;
+    if (P.ni <= 0 || P.nj <= 0 || T == 0) continue;
+    koffs[f].resize(static_cast<size_t>(K));
+    for (int64_t o = 0; o < Og; o++)
+      for (int64_t t = 0; t < T; t++)
+        koffs[f][o * T + t] = o * L.chan + (P.i0 - P.kh[t] * g.dh / g.sh + padTop) * L.Wq +
+                              (P.j0 - P.kw[t] * g.dw / g.sw + padLeft);
+    srcFloats = std::max(srcFloats, sourceFloats(Og, L.chan, koffs[f], P.ni * L.Wq) + (g.groups - 1) * Og * L.chan);
+    as[f].resize(static_cast<size_t>(g.groups * mbs * K * TILE_OB));
+    for (int64_t gr = 0; gr < g.groups; gr++)
+      packRows(g.Cg, K, [&](int64_t c, int64_t k) {
+        const int64_t o = gr * Og + k / T, t = k % T;
+        return w[((o * g.Cg + c) * g.KH + P.kh[t]) * g.KW + P.kw[t]];
+      }, as[f].data() + gr * mbs * K * TILE_OB);
+  }
+  const int64_t HW = g.H * g.W;
+  runDirect(g, srcFloats, [&](int64_t n, float* src) {
+    float* gxn = gx + n * g.C * HW;
+    buildPhases(gy + n * g.O * g.HO * g.WO, g.O, g.HO, g.WO, L, src);
+    std::fill(src + g.O * L.chan, src + srcFloats, 0.0f);
+    std::vector<DirectProduct> prods;
+    for (size_t f = 0; f < phases.size(); f++) {
+      const BackwardPhase& P = phases[f];
+      if (P.ni <= 0 || P.nj <= 0) continue;
+      const int64_t rh = static_cast<int64_t>(f) / g.sw, rw = static_cast<int64_t>(f) % g.sw;
+      // Phase pixel (i0 + r, j0 + q) is input pixel (sh * (i0 + r) + rh - ph, sw * (j0 + q) + rw - pw).
+      float* base = gxn + (g.sh * P.i0 + rh - g.ph) * g.W + (g.sw * P.j0 + rw - g.pw);
+      if (P.kh.empty()) {  // no tap reaches these pixels
+        for (int64_t c = 0; c < g.C; c++)
+          for (int64_t r = 0; r < P.ni; r++)
+            for (int64_t q = 0; q < P.nj; q++) base[c * HW + r * g.sh * g.W + q * g.sw] = 0.0f;
+        continue;
+      }
+      const int64_t K = Og * static_cast<int64_t>(P.kh.size());
+      for (int64_t gr = 0; gr < g.groups; gr++)
+        prods.push_back({src + gr * Og * L.chan, koffs[f].data(), K, as[f].data() + gr * mbs * K * TILE_OB, g.Cg,
+                         P.ni * L.Wq, L.Wq, P.nj, base + gr * g.Cg * HW, HW, g.sh * g.W, g.sw});
+    }
+    return prods;
+  });
+}
+
+// The weight gradient: gw[o, k] = sum_n sum_(oh, ow) gy[n, o, oh, ow] * src_n[koff[k] + oh * Wq + ow],
+// over the forward layout. Vectors run over output channels (gy is transposed per image to
+// [position, channel]) and each source value is broadcast, so only valid positions are visited and
+// no lanes need adding up. A task owns R taps x 16 V output channels of gw and sums images in fixed
+// chunks (chunks in order), positions in order: the order depends on the geometry only.
+template <int V, int R>
+__attribute__((target("avx512f"))) void weightTile(int64_t images, const float* src, int64_t srcStride,
+                                                    const float* gyT, int64_t gyStride, int64_t ldo,
+                                                    const int64_t* koff, int64_t HO, int64_t WO, int64_t Wq,
+                                                    float* out) {
+  __m512 acc[R][V];
+  for (int i = 0; i < R; i++)
+    for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
+  for (int64_t n = 0; n < images; n++) {
+    const float* base[R];
+    for (int i = 0; i < R; i++) base[i] = src + n * srcStride + koff[i];
+    const float* gq = gyT + n * gyStride;
+    for (int64_t oh = 0; oh < HO; oh++) {
+      for (int64_t ow = 0; ow < WO; ow++) {
+        const int64_t p = oh * Wq + ow;
+        __m512 gv[V];
+        for (int v = 0; v < V; v++) gv[v] = _mm512_loadu_ps(gq + v * VEC);
+        gq += ldo;
+#pragma GCC unroll 12
+        for (int i = 0; i < R; i++) {
+          const __m512 b = _mm512_set1_ps(base[i][p]);
+          for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(b, gv[v], acc[i][v]);
+        }
+      }
+    }
+  }
+  for (int i = 0; i < R; i++)
+    for (int v = 0; v < V; v++) _mm512_storeu_ps(out + i * V * VEC + v * VEC, acc[i][v]);
+}
+
+void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, const ConvGeom& g) {
+  const PhaseLayout L = forwardLayout(g);
+  std::vector<int64_t> koff = forwardOffsets(g, L);
+  const int64_t Og = g.O / g.groups, K = g.Cg * g.KH * g.KW, P = g.HO * g.WO;
+  // V vectors of output channels per tile (up to 64 channels), R taps (accumulators R x V <= 24).
+  const int64_t V = std::min<int64_t>(4, (Og + VEC - 1) / VEC);
+  const int64_t R = V <= 2 ? 12 : V == 3 ? 8 : 6;
+  const int64_t ow16 = V * VEC, obs = (Og + ow16 - 1) / ow16, OgPad = obs * ow16, ldo = g.groups * OgPad;
+  const int64_t kbs = (K + R - 1) / R;
+  koff.resize(static_cast<size_t>(kbs * R), 0);
+  const int64_t srcStride = roundUp(sourceFloats(g.C, L.chan, koff, g.HO * L.Wq), VEC) + (g.groups - 1) * g.Cg * L.chan;
+  const int64_t gyStride = P * ldo;
+  // Images per chunk: about 1 MB of sources and gradients, so a chunk stays in L2.
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.N, (int64_t(1) << 18) / (srcStride + gyStride)));
+  std::vector<float> srcs(static_cast<size_t>(chunk * srcStride)), gyTs(static_cast<size_t>(chunk * gyStride));
+  const int64_t tiles = g.groups * obs * kbs;
+  const bool parallel = convFlops(g) >= 4e6 && pool().size() > 1;
+  auto forEach = [&](int64_t n, const std::function<void(int64_t)>& fn) {
+    if (parallel && n > 1)
+      pool().run(n, fn);
+    else
+      for (int64_t t = 0; t < n; t++) fn(t);
+  };
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    const int64_t images = std::min(chunk, g.N - n0);
+    forEach(images, [&](int64_t i) {
+      float* s = srcs.data() + i * srcStride;
+      buildPhases(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, L, s);
+      std::fill(s + g.C * L.chan, s + srcStride, 0.0f);
+      float* q = gyTs.data() + i * gyStride;
+      const float* gyn = gy + (n0 + i) * g.O * P;
+      for (int64_t gr = 0; gr < g.groups; gr++) {
+        for (int64_t p = 0; p < P; p++) {
+          float* row = q + p * ldo + gr * OgPad;
+          for (int64_t o = 0; o < Og; o++) row[o] = gyn[(gr * Og + o) * P + p];
+          for (int64_t o = Og; o < OgPad; o++) row[o] = 0.0f;
+        }
+      }
+    });
+    const bool first = n0 == 0;
+    forEach(tiles, [&](int64_t t) {
+      const int64_t gr = t / (obs * kbs), ob = (t / kbs) % obs, kb = t % kbs;
+      alignas(64) float out[12 * 4 * VEC];
+      const float* src = srcs.data() + gr * g.Cg * L.chan;
+      const float* gq = gyTs.data() + gr * OgPad + ob * ow16;
+      const int64_t* ko = koff.data() + kb * R;
+      if (V == 1)
+        weightTile<1, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      else if (V == 2)
+        weightTile<2, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      else if (V == 3)
+        weightTile<3, 8>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      else
+        weightTile<4, 6>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      for (int64_t i = 0; i < R && kb * R + i < K; i++)
+        for (int64_t j = 0; j < ow16 && ob * ow16 + j < Og; j++) {
+          float& dst = gw[(gr * Og + ob * ow16 + j) * K + kb * R + i];
+          dst = first ? out[i * ow16 + j] : dst + out[i * ow16 + j];
+        }
+    });
+  }
+}
+
+}  // namespace
+
+#define MS_CONV_DISPATCH(dt, T, ...) \
+  if (dt == DT::f32) {               \
+    using T = float;                 \
+    __VA_ARGS__;                     \
+  } else {                           \
+    using T = double;                \
+    __VA_ARGS__;                     \
+  }
+
+void conv2d(DT dt, const void* x, const void* w, void* y, const ConvGeom& g) {
+  if (dt == DT::f32 && directConv(g)) {
+    conv2dDirect(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<float*>(y), g);
+    return;
+  }
+  MS_CONV_DISPATCH(dt, T, conv2dTyped<T>(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), g));
+}
+void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g) {
+  if (dt == DT::f32 && directConv(g)) {
+    conv2dBackwardInputDirect(static_cast<const float*>(gy), static_cast<const float*>(w), static_cast<float*>(gx), g);
+    return;
+  }
+  MS_CONV_DISPATCH(dt, T,
+                   conv2dBackwardInputTyped<T>(static_cast<const T*>(gy), static_cast<const T*>(w),
+                                               static_cast<T*>(gx), g));
+}
+void conv2dBackwardWeight(DT dt, const void* x, const void* gy, void* gw, const ConvGeom& g) {
+  if (dt == DT::f32 && directConv(g)) {
+    conv2dBackwardWeightDirect(static_cast<const float*>(x), static_cast<const float*>(gy), static_cast<float*>(gw), g);
+    return;
+  }
+  MS_CONV_DISPATCH(dt, T,
+                   conv2dBackwardWeightTyped<T>(static_cast<const T*>(x), static_cast<const T*>(gy),
+                                                static_cast<T*>(gw), g));
+}
+
+}  // namespace ms

@@ -1,0 +1,37 @@
+// Allocator settings for tensor storage. Every cpu tensor is a JavaScript ArrayBuffer whose memory
+// comes from the C library's malloc, and the garbage collector frees a whole batch of them at once.
+// With glibc's defaults, blocks above 128 KiB (the threshold adapts up to 32 MiB) are fresh mmap
+// regions, and freed memory at the top of the heap is returned to the kernel: every new large
+// tensor then costs a page fault per 4 KiB while the kernel zeroes the page, often more than the
+// arithmetic that fills it. Raising both thresholds keeps freed blocks in the heap for reuse, which
+// is what an allocator does for PyTorch (its tensors are freed one at a time, so glibc's fast
+// paths recycle them). The cost: up to `trimThreshold` bytes of freed memory stay mapped.
+#include "memory.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace ms {
+
+namespace {
+
+// tuneAllocator(mmapThreshold, trimThreshold) -> whether the C library took the settings
+Napi::Value TuneAllocator(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  const int mmapThreshold = info[0].As<Napi::Number>().Int32Value();
+  const int trimThreshold = info[1].As<Napi::Number>().Int32Value();
+  const bool ok = mallopt(M_MMAP_THRESHOLD, mmapThreshold) == 1 && mallopt(M_TRIM_THRESHOLD, trimThreshold) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);  // other C libraries keep their own policy
+#endif
+}
+
+}  // namespace
+
+void registerMemory(Napi::Env env, Napi::Object exports) {
+  exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocator));
+}
+
+}  // namespace ms

@@ -1,0 +1,267 @@
+/**
+ * The cpu backend's native indexing kernels (native/cpu/indexing.cc): gather, scatter, scatterAdd,
+ * indexSelect, indexAdd, argsort and adaptive average pooling (forward and backward), against the
+ * reference backend, bit for bit, on random shapes (size-1, empty, odd), every dtype, duplicate
+ * indices, out-of-range indices (the same error), inputs large enough to split across threads,
+ * results that do not depend on the thread count, and nn.Embedding through the public API.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { availableBackends, getBackend } from '../src/backend/registry.js';
+import type { Backend, KernelInput, Storage } from '../src/backend/types.js';
+import { PRIMITIVES, type PrimitiveName, type Spec } from '../src/ops/primitives.js';
+import type { DType } from '../src/dtype.js';
+import { grad, nn, noGrad, tensor } from '../src/index.js';
+
+const HAVE_CPU = availableBackends().includes('cpu');
+const SKIP = HAVE_CPU ? false : 'the native cpu backend is not built (npm install builds it); nothing to compare';
+const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
+
+/** mulberry32: a small seeded generator, so every run checks the same cases. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Value {
+  shape: number[];
+  dtype: DType;
+  values: number[];
+}
+
+class Gen {
+  readonly r: () => number;
+  constructor(seed: number) {
+    this.r = rng(seed);
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.r() * (hi - lo + 1));
+  }
+  /** A dimension: mostly small and odd, sometimes 1 or 0 (when `empty`). */
+  dim(empty: boolean, max = 7): number {
+    const u = this.r();
+    if (empty && u < 0.08) return 0;
+    if (u < 0.25) return 1;
+    return this.int(2, max);
+  }
+  shape(minRank: number, maxRank: number, empty: boolean): number[] {
+    return Array.from({ length: this.int(minRank, maxRank) }, () => this.dim(empty));
+  }
+  dtype(): DType {
+    return (['float32', 'float64', 'int32', 'bool'] as const)[this.int(0, 3)]!;
+  }
+  /** Values of `dtype`; floats include ties, signed zeros and NaN, so sorts and sums are tested on them. */
+  value(shape: number[], dtype: DType, make?: () => number): Value {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const f =
+      make ??
+      (() => {
+        if (dtype === 'bool') return this.int(0, 1);
+        if (dtype === 'int32') return this.r() < 0.1 ? this.int(-2147483648, 2147483647) : this.int(-9, 9);
+        const u = this.r();
+        if (u < 0.03) return NaN;
+        if (u < 0.06) return -0;
+        if (u < 0.3) return this.int(-3, 3); // ties
+        return (this.r() * 2 - 1) * 10;
+      });
+    return { shape, dtype, values: Array.from({ length: n }, f) };
+  }
+}
+
+/** Runs one kernel on `b`; returns the outputs as plain arrays, or the error it threw. */
+function runOn(b: Backend, name: PrimitiveName, inputs: Value[], attrs: unknown): number[][] | Error {
+  const specs: Spec[] = PRIMITIVES[name].infer(
+    inputs.map((v) => ({ shape: v.shape, dtype: v.dtype })),
+    attrs as never,
+  );
+  try {
+    const kernel = b.kernels[name] as (i: readonly KernelInput[], a: unknown, o: readonly Spec[]) => Storage[];
+    const ins = inputs.map((v) => ({ storage: b.fromValues(v.values, v.dtype), shape: v.shape, dtype: v.dtype }));
+    return kernel(ins, attrs, specs).map((s) => Array.from(b.read(s)));
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/** The cpu kernel must give the reference's values bit for bit (NaN payloads aside) or the same error. */
+function same(name: PrimitiveName, inputs: Value[], attrs: unknown): void {
+  const what = `${name}(${inputs.map((v) => `${v.dtype}[${v.shape}]`).join(', ')}) ${JSON.stringify(attrs)}`;
+  const want = runOn(getBackend('reference'), name, inputs, attrs);
+  const got = runOn(getBackend('cpu'), name, inputs, attrs);
+  if (want instanceof Error) {
+    assert.ok(got instanceof Error, `${what}: the reference throws (${want.message}) but cpu does not`);
+    assert.equal(got.name, want.name, `${what}: error type`);
+    assert.equal(got.message, want.message, `${what}: error message`);
+    return;
+  }
+  if (got instanceof Error) assert.fail(`${what}: cpu throws ${got.message}`);
+  assert.equal(got.length, want.length);
+  for (let o = 0; o < want.length; o++) {
+    assert.equal(got[o]!.length, want[o]!.length, `${what}: output ${o} length`);
+    for (let i = 0; i < want[o]!.length; i++) {
+      const a: number = got[o]![i]!;
+      const e: number = want[o]![i]!;
+      if (!(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)))) {
+        assert.fail(`${what}: element ${i} of output ${o} is ${a}, the reference gives ${e}`);
+      }
+    }
+  }
+}
+
+const CASES = 150;
+
+/** gather / scatter / scatterAdd cases; `bad` puts out-of-range (or negative) indices in some. */
+function scatterCase(g: Gen, name: 'gather' | 'scatter' | 'scatterAdd', big: boolean): [Value[], unknown] {
+  const s = big ? [g.int(10, 40), g.int(30, 100), g.int(1, 20)] : g.shape(0, 4, true);
+  if (s.length === 0) {
+    // 0-d: the index is 0-d too (0 is the only valid position along the one implicit axis).
+    const d = g.dtype();
+    const index = g.value([], 'int32', () => g.int(0, 1));
+    return [name === 'gather' ? [g.value([], d), index] : [g.value([], d), index, g.value([], d)], { axis: 0 }];
+  }
+  const axis = g.int(0, s.length - 1);
+  const size = s[axis]!;
+  // The index may be smaller than x outside the axis, and longer or shorter along it (duplicates).
+  const is = s.map((d, i) => (i === axis ? (big ? g.int(1, 120) : g.dim(true)) : g.int(d === 0 ? 0 : 1, d)));
+  const bad = !big && g.r() < 0.15;
+  const index = g.value(is, 'int32', () => (bad && g.r() < 0.2 ? g.int(-3, size + 3) : size > 0 ? g.int(0, size - 1) : 0));
+  const d = g.dtype();
+  const x = g.value(s, d);
+  if (name === 'gather') return [[x, index], { axis }];
+  // src may be larger than the index in every dimension.
+  const src = g.value(is.map((n) => n + (g.r() < 0.3 ? g.int(0, 2) : 0)), d);
+  return [[x, index, src], { axis }];
+}
+
+function indexCase(g: Gen, name: 'indexSelect' | 'indexAdd', big: boolean): [Value[], unknown] {
+  const s = big ? [g.int(1, 3), g.int(30, 80), g.int(64, 200)] : g.shape(1, 4, true);
+  if (s.length === 0) s.push(3);
+  const axis = g.int(0, s.length - 1);
+  const size = s[axis]!;
+  const k = big ? g.int(100, 400) : g.dim(true, 9);
+  const bad = !big && g.r() < 0.15;
+  const index = g.value([k], 'int32', () => (bad && g.r() < 0.3 ? g.int(-3, size + 3) : size > 0 ? g.int(0, size - 1) : 0));
+  const d = g.dtype();
+  const x = g.value(s, d);
+  if (name === 'indexSelect') return [[x, index], { axis }];
+  const srcShape = [...s];
+  srcShape[axis] = k;
+  return [[x, index, g.value(srcShape, d)], { axis }];
+}
+
+for (const name of ['gather', 'scatter', 'scatterAdd'] as const) {
+  test(`${name}: cpu equals the reference bit for bit (every dtype, duplicates, bad indices, large)`, { skip: SKIP }, () => {
+    const g = new Gen(name.length * 101);
+    for (let c = 0; c < CASES; c++) {
+      const [inputs, attrs] = scatterCase(g, name, c % 25 === 24);
+      same(name, inputs, attrs);
+    }
+  });
+}
+
+for (const name of ['indexSelect', 'indexAdd'] as const) {
+  test(`${name}: cpu equals the reference bit for bit (every dtype, duplicates, bad indices, large)`, { skip: SKIP }, () => {
+    const g = new Gen(name.length * 211);
+    for (let c = 0; c < CASES; c++) {
+      const [inputs, attrs] = indexCase(g, name, c % 25 === 24);
+      same(name, inputs, attrs);
+    }
+  });
+}
+
+test('argsort: stable, NaN largest, ascending and descending, every dtype', { skip: SKIP }, () => {
+  const g = new Gen(9001);
+  for (let c = 0; c < CASES; c++) {
+    const big = c % 25 === 24;
+    const s = big ? [g.int(1, 30), g.int(200, 3000)] : g.shape(0, 4, true);
+    const axis = s.length === 0 ? 0 : g.int(0, s.length - 1);
+    same('argsort', [g.value(s, g.dtype())], { axis, descending: g.r() < 0.5 });
+  }
+});
+
+test('adaptiveAvgPool2d and its backward: overlapping, growing and empty windows', { skip: SKIP }, () => {
+  const g = new Gen(4242);
+  for (let c = 0; c < CASES; c++) {
+    const big = c % 25 === 24;
+    const d = g.r() < 0.8 ? (g.r() < 0.5 ? 'float32' : 'float64') : 'int32';
+    const x = big ? [4, 16, g.int(20, 40), g.int(20, 40)] : [g.int(0, 2), g.int(1, 3), g.int(0, 9), g.int(1, 9)];
+    const o: [number, number] = [g.int(1, big ? 9 : 11), g.int(1, big ? 9 : 11)];
+    same('adaptiveAvgPool2d', [g.value(x, d)], { outputSize: o });
+    same('adaptiveAvgPool2dBackward', [g.value([x[0]!, x[1]!, o[0], o[1]], d)], { inputShape: x });
+  }
+});
+
+test('an out-of-range index is the same IndexError on both backends, renamed by embedding', { skip: SKIP }, () => {
+  for (const device of ['cpu', 'reference']) {
+    const x = tensor([[1, 2, 3], [4, 5, 6]], { device });
+    assert.throws(() => x.gather(1, tensor([[0, 3]], { dtype: 'int32', device })), {
+      name: 'IndexError',
+      message: 'gather: index 3 is out of bounds for dimension 1 with size 3',
+    });
+    assert.throws(() => x.gather(-1, tensor([[0, -1]], { dtype: 'int32', device })), {
+      message: 'gather: index -1 is out of bounds for dimension 1 with size 3',
+    });
+    const emb = new nn.Embedding(4, 3);
+    emb.to(device);
+    assert.throws(() => emb.forward(tensor([1, 4], { dtype: 'int32', device })), {
+      message: 'embedding: index 4 is out of range for a table of 4 rows (weight [4, 3])',
+    });
+  }
+});
+
+test('nn.Embedding forward and backward are identical on cpu and reference', { skip: SKIP }, () => {
+  // A GPT-sized lookup: [8, 256] ids into a [65, 384] table; every row is picked many times, so
+  // the backward's indexAdd accumulates long runs of duplicates.
+  const g = new Gen(77);
+  const ids = g.value([8, 256], 'int32', () => g.int(0, 64));
+  const table = g.value([65, 384], 'float32', () => g.r() * 2 - 1);
+  const upstream = g.value([8, 256, 384], 'float32', () => g.r() * 2 - 1);
+  const [cpu, ref] = ['cpu', 'reference'].map((device) => {
+    const emb = new nn.Embedding(65, 384).to(device);
+    noGrad(() => emb.weight.copy_(tensor(table.values, { shape: table.shape, device })));
+    const y = emb.forward(tensor(ids.values, { shape: ids.shape, dtype: 'int32', device })); // [8, 256, 384]
+    const [gw] = grad([y.mul(tensor(upstream.values, { shape: upstream.shape, device })).sum()], [emb.weight]);
+    return { y: Array.from(y.dataSync()), gw: Array.from(gw!.dataSync()) };
+  });
+  assert.deepEqual(cpu!.y, ref!.y);
+  assert.deepEqual(cpu!.gw, ref!.gw);
+});
+
+test('scatterAdd, indexAdd and argsort give the same bits for 1 and 3 threads', { skip: SKIP }, () => {
+  const code = `
+    const { createHash } = await import('node:crypto');
+    ms.manualSeed(3);
+    const o = { device: 'cpu' };
+    const x = ms.randn([300, 517], o);
+    const idx = ms.randint(0, 300, [4000], { ...o, dtype: 'int32' });
+    const src = ms.randn([4000, 517], o);
+    const rows = ms.randint(0, 300, [300, 517], { ...o, dtype: 'int32' });
+    x.requiresGrad = true;
+    const [gx] = ms.grad([x.indexSelect(0, idx).mul(src).sum()], [x]); // indexAdd of 4000 rows into 300
+    const outs = [
+      gx, x.scatterAdd(0, rows, x.mul(3)), x.indexSelect(0, idx), x.gather(0, rows),
+      x.argsort(0), x.argsort(1, true), ms.nn.functional.adaptiveAvgPool2d(x.reshape([3, 4, 25, 517]), [7, 13]),
+    ];
+    const h = createHash('sha256');
+    for (const t of outs) h.update(new Uint8Array(t.dataSync().buffer));
+    console.log(h.digest('hex'));
+  `;
+  const digests = ['1', '3'].map((n) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const ms = await import(${JSON.stringify(INDEX)});\n${code}`], {
+      env: { ...process.env, MILESTONES_NUM_THREADS: n, MILESTONES_DEVICE: 'cpu' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  });
+  assert.match(digests[0]!, /^[0-9a-f]{64}$/);
+  assert.equal(digests[1], digests[0], '3 threads differ from 1');
+});
