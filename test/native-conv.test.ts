@@ -52,6 +52,9 @@ function geometries(count: number, seed: number): Geometry[] {
     { n: 2, c: 16, o: 32, h: 10, w: 10, kh: 3, kw: 3, stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 },
     { n: 1, c: 4, o: 16, h: 10, w: 10, kh: 3, kw: 3, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 },
     { n: 3, c: 3, o: 16, h: 7, w: 5, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 },
+    // Stride 2 on rows of 19 and 33 pixels: the vector column split (blocks of 32 and 16) plus a tail.
+    { n: 2, c: 3, o: 16, h: 5, w: 19, kh: 3, kw: 3, stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 1 },
+    { n: 1, c: 2, o: 4, h: 4, w: 33, kh: 3, kw: 3, stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 },
   ];
   while (out.length < count) {
     const groups = pick([1, 1, 2]);
@@ -118,6 +121,33 @@ for (const dtype of ['float32', 'float64'] as const) {
     }
   });
 }
+
+// The outputs are allocated uninitialised, so a kernel that skipped its work for an empty sum would
+// leave garbage: no input channels (output zeros), no output channels (input gradient zeros), no
+// images (weight gradient zeros). Each case runs after a large convolution, whose freed memory the
+// allocator may hand back.
+test('empty sums give zeros, not leftover memory', { skip: SKIP }, () => {
+  const r = lcg(9);
+  const base = { h: 6, w: 5, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 } as const;
+  const cases: Geometry[] = [
+    { ...base, n: 2, c: 0, o: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
+    { ...base, n: 2, c: 4, o: 0, stride: [2, 2], padding: [1, 1], dilation: [1, 1] },
+    { ...base, n: 0, c: 4, o: 16, stride: [1, 1], padding: [1, 1], dilation: [1, 1] },
+  ];
+  for (const g of cases) {
+    const big = { n: 4, c: 16, o: 16, h: 12, w: 12, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 } as Geometry;
+    convAndGrads(big, { x: values(4 * 16 * 144, r), w: values(16 * 16 * 9, r), gy: values(4 * 16 * 144, r) }, 'cpu', 'float32');
+    const ho = outSize(g.h, g.kh, g.stride[0], g.padding[0], g.dilation[0]);
+    const wo = outSize(g.w, g.kw, g.stride[1], g.padding[1], g.dilation[1]);
+    const data = { x: values(g.n * g.c * g.h * g.w, r), w: values(g.o * g.c * g.kh * g.kw, r), gy: values(g.n * g.o * ho * wo, r) };
+    const cpu = convAndGrads(g, data, 'cpu', 'float32');
+    const ref = convAndGrads(g, data, 'reference', 'float32');
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(cpu[i]!.shape, ref[i]!.shape);
+      assert.ok(Array.from(cpu[i]!.dataSync() as ArrayLike<number>).every((v) => v === 0), `result ${i} of ${describe(g)} is all zeros`);
+    }
+  }
+});
 
 test('the fast paths match the reference on shapes large enough to use threads', { skip: SKIP }, () => {
   const r = lcg(5);

@@ -1,5 +1,5 @@
-// N-API entry points of the cpu backend. Each function receives JavaScript typed arrays and small
-// integer arrays describing shapes; kernels read and write the arrays' memory in place, so no tensor
+// N-API entry points of the cpu backend. Each function receives JavaScript typed arrays and, packed in
+// one Float64Array, the integers describing shapes (napi-glue.h says why); kernels read and write the arrays' memory in place, so no tensor
 // data is copied between JavaScript and C++. Argument checking is the TypeScript side's job
 // (src/backend/cpu/), which alone calls these functions.
 #include <napi.h>
@@ -11,6 +11,7 @@
 #include "indexing.h"
 #include "kernels.h"
 #include "memory.h"
+#include "napi-glue.h"
 #include "norm.h"
 #include "optim.h"
 #include "pool.h"
@@ -20,40 +21,22 @@ namespace {
 
 using ms::DT;
 
-struct Arr {
-  void* data;
-  DT dt;
-  int64_t length;
-};
+using ms::Arr;
+using ms::arr;
+using ms::doubles;
+using ms::f64;
+using ms::flag;
+using ms::i64;
+using ms::ints;
 
-Arr arr(const Napi::Value& v) {
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  DT dt = DT::f32;
-  switch (t.TypedArrayType()) {
-    case napi_float32_array: dt = DT::f32; break;
-    case napi_float64_array: dt = DT::f64; break;
-    case napi_int32_array: dt = DT::i32; break;
-    default: dt = DT::u8; break;
-  }
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  return {base == nullptr ? nullptr : base + t.ByteOffset(), dt, static_cast<int64_t>(t.ElementLength())};
-}
-
-std::vector<int64_t> ints(const Napi::Value& v) {
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<int64_t> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
-  return out;
-}
-
-int64_t i64(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
-double f64(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
-bool flag(const Napi::Value& v) { return v.As<Napi::Boolean>().Value(); }
-
-ms::Operand operand(const Napi::Value& data, const Napi::Value& strides) {
+// Operand k of an elementwise call whose geometry g is [rank, shape, strides of operand 0, 1, ...].
+ms::Operand operand(const Napi::Value& data, const double* g, int k) {
   Arr a = arr(data);
-  return {a.data, a.dt, ints(strides)};
+  const int64_t rank = static_cast<int64_t>(g[0]);
+  return {a.data, a.dt, ints(g + 1 + (k + 1) * rank, rank)};
 }
+
+std::vector<int64_t> shapeOf(const double* g) { return ints(g + 1, static_cast<int64_t>(g[0])); }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -71,35 +54,38 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// binary(op, a, aStrides, b, bStrides, out, shape)
+// binary(op, a, b, out, geometry): geometry is a Float64Array [rank, shape, aStrides, bStrides]
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Arr o = arr(info[5]);
-  ms::binary(static_cast<int>(i64(info[0])), operand(info[1], info[2]), operand(info[3], info[4]), o.dt, o.data,
-             ints(info[6]));
+  Arr o = arr(info[3]);
+  const double* g = doubles(info[4]);
+  ms::binary(static_cast<int>(i64(info[0])), operand(info[1], g, 0), operand(info[2], g, 1), o.dt, o.data, shapeOf(g));
   return info.Env().Undefined();
 }
 
-// where(c, cStrides, a, aStrides, b, bStrides, out, shape)
+// where(c, a, b, out, geometry): geometry is a Float64Array [rank, shape, cStrides, aStrides, bStrides]
 Napi::Value Where(const Napi::CallbackInfo& info) {
-  ms::where(operand(info[0], info[1]), operand(info[2], info[3]), operand(info[4], info[5]), arr(info[6]).data,
-            ints(info[7]));
+  const double* g = doubles(info[4]);
+  ms::where(operand(info[0], g, 0), operand(info[1], g, 1), operand(info[2], g, 2), arr(info[3]).data, shapeOf(g));
   return info.Env().Undefined();
 }
 
-// strided(x, out, shape, strides, base, scatter)
+// strided(x, out, geometry, base, scatter): geometry is a Float64Array [rank, shape, strides]
 Napi::Value Strided(const Napi::CallbackInfo& info) {
   Arr x = arr(info[0]), o = arr(info[1]);
-  ms::stridedCopy(x.dt, x.data, o.data, ints(info[2]), ints(info[3]), i64(info[4]), flag(info[5]));
+  const double* g = doubles(info[2]);
+  const int64_t rank = static_cast<int64_t>(g[0]);
+  ms::stridedCopy(x.dt, x.data, o.data, shapeOf(g), ints(g + 1 + rank, rank), i64(info[3]), flag(info[4]));
   return info.Env().Undefined();
 }
 
-// reduce(op, x, shape, axes, out)
+// reduce(op, x, geometry, out): geometry is a Float64Array [rank, shape, 1 on reduced axes else 0]
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  Arr x = arr(info[1]), o = arr(info[4]);
-  std::vector<int64_t> shape = ints(info[2]);
-  std::vector<bool> red(shape.size(), false);
-  for (int64_t a : ints(info[3])) red[a] = true;
-  ms::reduce(static_cast<int>(i64(info[0])), x.dt, x.data, shape, red, o.dt, o.data);
+  Arr x = arr(info[1]), o = arr(info[3]);
+  const double* g = doubles(info[2]);
+  const int64_t rank = static_cast<int64_t>(g[0]);
+  std::vector<bool> red(static_cast<size_t>(rank), false);
+  for (int64_t d = 0; d < rank; d++) red[d] = g[1 + rank + d] != 0;
+  ms::reduce(static_cast<int>(i64(info[0])), x.dt, x.data, shapeOf(g), red, o.dt, o.data);
   return info.Env().Undefined();
 }
 
@@ -117,11 +103,13 @@ Napi::Value Cumsum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// bmm(a, b, out, batch, M, N, K, transA, transB)
+// bmm(a, b, out, geometry): geometry is a Float64Array [batch, M, N, K, transA, transB] (six arguments
+// or fewer keep node-addon-api from allocating the argument list)
 Napi::Value Bmm(const Napi::CallbackInfo& info) {
   Arr a = arr(info[0]), b = arr(info[1]), o = arr(info[2]);
-  ms::bmm(a.dt, a.data, b.data, o.data, i64(info[3]), i64(info[4]), i64(info[5]), i64(info[6]), flag(info[7]),
-          flag(info[8]));
+  const double* g = doubles(info[3]);
+  ms::bmm(a.dt, a.data, b.data, o.data, static_cast<int64_t>(g[0]), static_cast<int64_t>(g[1]),
+          static_cast<int64_t>(g[2]), static_cast<int64_t>(g[3]), g[4] != 0, g[5] != 0);
   return info.Env().Undefined();
 }
 
@@ -132,11 +120,12 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv(kind, in0, in1, out, [N, C, H, W, O, Cg, KH, KW, HO, WO, sh, sw, ph, pw, dh, dw, groups])
+// conv(kind, in0, in1, out, geometry): geometry is a Float64Array
+// [N, C, H, W, O, Cg, KH, KW, HO, WO, sh, sw, ph, pw, dh, dw, groups]
 // kind 0: y = conv2d(x, w); 1: gx = backwardInput(gy, w); 2: gw = backwardWeight(x, gy).
 Napi::Value Conv(const Napi::CallbackInfo& info) {
   Arr a = arr(info[1]), b = arr(info[2]), o = arr(info[3]);
-  std::vector<int64_t> v = ints(info[4]);
+  const std::vector<int64_t> v = ints(doubles(info[4]), 17);
   ms::ConvGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
   switch (i64(info[0])) {
     case 0: ms::conv2d(a.dt, a.data, b.data, o.data, g); break;
@@ -146,11 +135,12 @@ Napi::Value Conv(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// pool(kind, in, out, [NC, H, W, HO, WO, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad], divisorOverride)
+// pool(kind, in, out, geometry, divisorOverride): geometry is a Float64Array
+// [NC, H, W, HO, WO, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad]
 // kind 0: maxPool2dIndices; 1: avgPool2d; 2: avgPool2dBackward.
 Napi::Value Pool(const Napi::CallbackInfo& info) {
   Arr x = arr(info[1]), o = arr(info[2]);
-  std::vector<int64_t> v = ints(info[3]);
+  const std::vector<int64_t> v = ints(doubles(info[3]), 14);
   ms::PoolGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13] != 0, f64(info[4])};
   switch (i64(info[0])) {
     case 0: ms::maxPool2dIndices(x.dt, x.data, static_cast<int32_t*>(o.data), g); break;
@@ -170,6 +160,8 @@ Napi::Value Uniform(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
+  // The argument layout above; src/backend/cpu/addon.ts refuses an addon built with another.
+  exports.Set("glueVersion", Napi::Number::New(env, 2));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("where", Napi::Function::New(env, Where));

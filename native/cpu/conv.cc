@@ -148,7 +148,8 @@ template <class T>
 void conv2dTyped(const T* x, const T* w, T* y, const ConvGeom& g) {
   const int64_t P = g.HO * g.WO, CKK = g.Cg * g.KH * g.KW, Og = g.O / g.groups;
   const bool one = g.N == 1;  // a single image: parallelise inside its GEMMs instead
-  parallelFor(g.N, 1, [&](int64_t n0, int64_t n1) {
+  // Images whose work together costs less than waking the pool run on the calling thread.
+  parallelFor(g.N, 1, 2 * g.O * P * CKK, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
       const T* xn = x + n * g.C * g.H * g.W;
       for (int64_t gr = 0; gr < g.groups; gr++) {
@@ -190,7 +191,7 @@ void conv2dBackwardInputTyped(const T* gy, const T* w, T* gx, const ConvGeom& g)
   }
   const bool one = g.N == 1;
   std::fill(gx, gx + g.N * g.C * g.H * g.W, T(0));
-  parallelFor(g.N, 1, [&](int64_t n0, int64_t n1) {
+  parallelFor(g.N, 1, 2 * g.O * P * CKK, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n++) {
       T* gxn = gx + n * g.C * g.H * g.W;
       for (int64_t gr = 0; gr < g.groups; gr++) {
@@ -218,7 +219,7 @@ void conv2dBackwardWeightTyped(const T* x, const T* gy, T* gw, const ConvGeom& g
   const int64_t chunks = (g.N + CH - 1) / CH;
   std::vector<T> part(static_cast<size_t>(chunks > 1 ? chunks * WN : 0));
   const bool one = chunks == 1;
-  parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
+  parallelFor(chunks, 1, 2 * CH * g.O * P * CKK, [&](int64_t c0, int64_t c1) {
     for (int64_t ch = c0; ch < c1; ch++) {
       T* acc = chunks > 1 ? part.data() + ch * WN : gw;
       for (int64_t n = ch * CH; n < std::min(g.N, (ch + 1) * CH); n++) {
@@ -241,7 +242,7 @@ void conv2dBackwardWeightTyped(const T* x, const T* gy, T* gw, const ConvGeom& g
     }
   });
   if (chunks > 1) {
-    parallelFor(WN, 1 << 14, [&](int64_t b, int64_t e) {
+    parallelFor(WN, 1 << 14, chunks, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) {
         T s = part[i];
         for (int64_t ch = 1; ch < chunks; ch++) s += part[ch * WN + i];
@@ -287,6 +288,13 @@ __attribute__((target("avx512f"))) void deinterleave2(const float* src, int64_t 
     const __m512 a = _mm512_loadu_ps(src + i), b = _mm512_loadu_ps(src + i + 16);
     _mm512_storeu_ps(even + i / 2, _mm512_permutex2var_ps(a, ie, b));
     _mm512_storeu_ps(odd + i / 2, _mm512_permutex2var_ps(a, io, b));
+  }
+  if (i + 16 <= n) {  // 16 pixels (rows of 16 to 31): evens to the low half, odds to the high half
+    const __m512i i16 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    const __m512 p = _mm512_mask_permutexvar_ps(_mm512_setzero_ps(), 0xffff, i16, _mm512_loadu_ps(src + i));
+    _mm512_mask_compressstoreu_ps(even + i / 2, 0x00ff, p);
+    _mm512_mask_compressstoreu_ps(odd + i / 2, 0xff00, p);
+    i += 16;
   }
   for (; i < n; i++) (i % 2 == 0 ? even : odd)[i / 2] = src[i];
 }
@@ -726,6 +734,35 @@ void conv2dBackwardInputDirect(const float* gy, const float* w, float* gx, const
   });
 }
 
+// out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers.
+__attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
+  __m512 r[16], t[16];
+  // The masked forms with every lane kept: GCC 12 warns about the unmasked ones' undefined source.
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 all = 0xffff;
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 16; i += 2) {  // interleave rows in pairs
+    t[i] = _mm512_mask_unpacklo_ps(z, all, r[i], r[i + 1]);
+    t[i + 1] = _mm512_mask_unpackhi_ps(z, all, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // then pairs of pairs (groups of 4 within each 128-bit lane)
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 16; i += 8)  // then 128-bit lanes across groups of 8 rows
+    for (int j = 0; j < 4; j++) {
+      t[i + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0x88);
+      t[i + 4 + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0xDD);
+    }
+  for (int j = 0; j < 8; j++) {  // and across the two halves
+    r[j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0xDD);
+  }
+  for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * ldo, r[i]);
+}
+
 // The weight gradient: gw[o, k] = sum_n sum_(oh, ow) gy[n, o, oh, ow] * src_n[koff[k] + oh * Wq + ow],
 // over the forward layout. Vectors run over output channels (gy is transposed per image to
 // [position, channel]) and each source value is broadcast, so only valid positions are visited and
@@ -775,7 +812,6 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
   const int64_t gyStride = P * ldo;
   // Images per chunk: about 1 MB of sources and gradients, so a chunk stays in L2.
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.N, (int64_t(1) << 18) / (srcStride + gyStride)));
-  std::vector<float> srcs(static_cast<size_t>(chunk * srcStride)), gyTs(static_cast<size_t>(chunk * gyStride));
   const int64_t tiles = g.groups * obs * kbs;
   const bool parallel = convFlops(g) >= 4e6 && pool().size() > 1;
   auto forEach = [&](int64_t n, const std::function<void(int64_t)>& fn) {
@@ -784,43 +820,80 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
     else
       for (int64_t t = 0; t < n; t++) fn(t);
   };
-  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
-    const int64_t images = std::min(chunk, g.N - n0);
-    forEach(images, [&](int64_t i) {
-      float* s = srcs.data() + i * srcStride;
-      buildPhases(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, L, s);
-      std::fill(s + g.C * L.chan, s + srcStride, 0.0f);
-      float* q = gyTs.data() + i * gyStride;
-      const float* gyn = gy + (n0 + i) * g.O * P;
-      for (int64_t gr = 0; gr < g.groups; gr++) {
-        for (int64_t p = 0; p < P; p++) {
-          float* row = q + p * ldo + gr * OgPad;
-          for (int64_t o = 0; o < Og; o++) row[o] = gyn[(gr * Og + o) * P + p];
-          for (int64_t o = Og; o < OgPad; o++) row[o] = 0.0f;
-        }
+  // Image n0 + i of a chunk into slot i of the chunk's buffers.
+  auto build = [&](int64_t n0, int64_t i, float* srcs, float* gyTs) {
+    float* s = srcs + i * srcStride;
+    buildPhases(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, L, s);
+    std::fill(s + g.C * L.chan, s + srcStride, 0.0f);
+    float* q = gyTs + i * gyStride;
+    const float* gyn = gy + (n0 + i) * g.O * P;
+    for (int64_t gr = 0; gr < g.groups; gr++) {
+      const float* from = gyn + gr * Og * P;
+      float* to = q + gr * OgPad;
+      // Blocks of 16 channels x 16 positions in registers (a scalar transpose reads gy with a
+      // stride of P floats, one cache line per element); leftover channels and positions one by one.
+      int64_t o = 0;
+      for (; o + VEC <= Og; o += VEC) {
+        int64_t p = 0;
+        for (; p + VEC <= P; p += VEC) transpose16(from + o * P + p, P, to + p * ldo + o, ldo);
+        for (; p < P; p++)
+          for (int64_t j = o; j < o + VEC; j++) to[p * ldo + j] = from[j * P + p];
+      }
+      for (int64_t p = 0; p < P; p++) {
+        for (int64_t j = o; j < Og; j++) to[p * ldo + j] = from[j * P + p];
+        for (int64_t j = Og; j < OgPad; j++) to[p * ldo + j] = 0.0f;
+      }
+    }
+  };
+  // Tile t of a chunk's sum, stored into (first) or added to dst0.
+  auto tile = [&](int64_t t, int64_t images, const float* srcs, const float* gyTs, float* dst0, bool first) {
+    const int64_t gr = t / (obs * kbs), ob = (t / kbs) % obs, kb = t % kbs;
+    alignas(64) float out[12 * 4 * VEC];
+    const float* src = srcs + gr * g.Cg * L.chan;
+    const float* gq = gyTs + gr * OgPad + ob * ow16;
+    const int64_t* ko = koff.data() + kb * R;
+    if (V == 1)
+      weightTile<1, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+    else if (V == 2)
+      weightTile<2, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+    else if (V == 3)
+      weightTile<3, 8>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+    else
+      weightTile<4, 6>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+    for (int64_t i = 0; i < R && kb * R + i < K; i++)
+      for (int64_t j = 0; j < ow16 && ob * ow16 + j < Og; j++) {
+        float& dst = dst0[(gr * Og + ob * ow16 + j) * K + kb * R + i];
+        dst = first ? out[i * ow16 + j] : dst + out[i * ow16 + j];
+      }
+  };
+  const int64_t chunks = (g.N + chunk - 1) / chunk, WN = g.O * K;
+  if (parallel && chunks > 1) {
+    // Threads take whole chunks (built and summed in one core's cache; splitting a chunk's tiles
+    // between cores moves its data from one cache to the other), each into its own partial sum;
+    // the partial sums are then added in chunk order, the same order as the serial loop below.
+    std::vector<float> part(static_cast<size_t>(chunks * WN));
+    pool().run(chunks, [&](int64_t c) {
+      static thread_local Buf<float> srcBuf, gyBuf;
+      float* srcs = srcBuf.get(chunk * srcStride);
+      float* gyTs = gyBuf.get(chunk * gyStride);
+      const int64_t n0 = c * chunk, images = std::min(chunk, g.N - n0);
+      for (int64_t i = 0; i < images; i++) build(n0, i, srcs, gyTs);
+      for (int64_t t = 0; t < tiles; t++) tile(t, images, srcs, gyTs, part.data() + c * WN, true);
+    });
+    parallelFor(WN, 1024, chunks, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; i++) {
+        float s = part[i];
+        for (int64_t c = 1; c < chunks; c++) s += part[c * WN + i];
+        gw[i] = s;
       }
     });
-    const bool first = n0 == 0;
-    forEach(tiles, [&](int64_t t) {
-      const int64_t gr = t / (obs * kbs), ob = (t / kbs) % obs, kb = t % kbs;
-      alignas(64) float out[12 * 4 * VEC];
-      const float* src = srcs.data() + gr * g.Cg * L.chan;
-      const float* gq = gyTs.data() + gr * OgPad + ob * ow16;
-      const int64_t* ko = koff.data() + kb * R;
-      if (V == 1)
-        weightTile<1, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
-      else if (V == 2)
-        weightTile<2, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
-      else if (V == 3)
-        weightTile<3, 8>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
-      else
-        weightTile<4, 6>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
-      for (int64_t i = 0; i < R && kb * R + i < K; i++)
-        for (int64_t j = 0; j < ow16 && ob * ow16 + j < Og; j++) {
-          float& dst = gw[(gr * Og + ob * ow16 + j) * K + kb * R + i];
-          dst = first ? out[i * ow16 + j] : dst + out[i * ow16 + j];
-        }
-    });
+    return;
+  }
+  std::vector<float> srcs(static_cast<size_t>(chunk * srcStride)), gyTs(static_cast<size_t>(chunk * gyStride));
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    const int64_t images = std::min(chunk, g.N - n0);
+    forEach(images, [&](int64_t i) { build(n0, i, srcs.data(), gyTs.data()); });
+    forEach(tiles, [&](int64_t t) { tile(t, images, srcs.data(), gyTs.data(), gw, n0 == 0); });
   }
 }
 
@@ -835,7 +908,25 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
     __VA_ARGS__;                     \
   }
 
+// The caller allocates outputs uninitialised: every path below writes every output element. An empty
+// reduction (no input channels, no output channels, no images or no output positions) writes zeros
+// here, since the GEMMs of the general path might then not touch their output; an empty output
+// returns at once. Past this check every dimension the kernels divide by is positive.
+namespace {
+template <class T>
+bool emptySum(int64_t sumLength, void* out, int64_t outLength) {
+  if (outLength == 0) return true;
+  if (sumLength > 0) return false;
+  std::fill(static_cast<T*>(out), static_cast<T*>(out) + outLength, T(0));
+  return true;
+}
+bool emptySum(DT dt, int64_t sumLength, void* out, int64_t outLength) {
+  return dt == DT::f32 ? emptySum<float>(sumLength, out, outLength) : emptySum<double>(sumLength, out, outLength);
+}
+}  // namespace
+
 void conv2d(DT dt, const void* x, const void* w, void* y, const ConvGeom& g) {
+  if (emptySum(dt, g.Cg * g.KH * g.KW, y, g.N * g.O * g.HO * g.WO)) return;
   if (dt == DT::f32 && directConv(g)) {
     conv2dDirect(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<float*>(y), g);
     return;
@@ -843,6 +934,7 @@ void conv2d(DT dt, const void* x, const void* w, void* y, const ConvGeom& g) {
   MS_CONV_DISPATCH(dt, T, conv2dTyped<T>(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), g));
 }
 void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g) {
+  if (emptySum(dt, g.O * g.HO * g.WO * g.KH * g.KW, gx, g.N * g.C * g.H * g.W)) return;
   if (dt == DT::f32 && directConv(g)) {
     conv2dBackwardInputDirect(static_cast<const float*>(gy), static_cast<const float*>(w), static_cast<float*>(gx), g);
     return;
@@ -852,6 +944,7 @@ void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const C
                                                static_cast<T*>(gx), g));
 }
 void conv2dBackwardWeight(DT dt, const void* x, const void* gy, void* gw, const ConvGeom& g) {
+  if (emptySum(dt, g.N * g.HO * g.WO, gw, g.O * g.Cg * g.KH * g.KW)) return;
   if (dt == DT::f32 && directConv(g)) {
     conv2dBackwardWeightDirect(static_cast<const float*>(x), static_cast<const float*>(gy), static_cast<float*>(gw), g);
     return;

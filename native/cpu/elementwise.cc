@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <immintrin.h>
+#include <type_traits>
 
 #include "kernels.h"
 #include "pool.h"
@@ -13,7 +15,9 @@ namespace ms {
 
 namespace {
 
-constexpr int64_t GRAIN = 1 << 15;  // elements per task: large enough to hide the hand-off
+constexpr int64_t GRAIN = 1 << 15;
+
+#define MS_ELEMENTWISE_INLINE inline __attribute__((always_inline))  // elements per task: large enough to hide the hand-off
 
 double sigmoidD(double x) {
   if (x >= 0) return 1 / (1 + std::exp(-x));
@@ -236,6 +240,166 @@ void binaryTyped(int op, const Operand& a, const Operand& b, void* o, const std:
   }
 }
 
+
+// ---------------------------------------------------------------- where
+
+// One row of where with a contiguous condition, each value operand contiguous (stride 1) or one
+// repeated value (stride 0). The select is written as a bit mask so the loop vectorizes.
+template <class U, int IA, int IB>
+MS_ELEMENTWISE_INLINE void whereRow(const uint8_t* __restrict c, const U* __restrict a, const U* __restrict b,
+                                   U* __restrict o, int64_t L) {
+  const U a0 = a[0], b0 = b[0];
+  for (int64_t i = 0; i < L; i++) {
+    const U m = static_cast<U>(0) - static_cast<U>(c[i] != 0);
+    const U x = IA ? a[i] : a0, y = IB ? b[i] : b0;
+    o[i] = static_cast<U>((x & m) | (y & ~m));
+  }
+}
+
+template <class U>
+MS_ELEMENTWISE_INLINE void whereRowAny(const uint8_t* c, const U* a, int64_t ia, const U* b, int64_t ib, U* o,
+                                      int64_t L) {
+  if (L == 0) return;
+  if (ia == 1 && ib == 1) return whereRow<U, 1, 1>(c, a, b, o, L);
+  if (ia == 1) return whereRow<U, 1, 0>(c, a, b, o, L);
+  if (ib == 1) return whereRow<U, 0, 1>(c, a, b, o, L);
+  return whereRow<U, 0, 0>(c, a, b, o, L);
+}
+
+__attribute__((target("avx2"))) void whereRowAvx2(const uint8_t* c, const uint32_t* a, int64_t ia, const uint32_t* b,
+                                                  int64_t ib, uint32_t* o, int64_t L) {
+  whereRowAny<uint32_t>(c, a, ia, b, ib, o, L);
+}
+__attribute__((target("avx2"))) void whereRowAvx2(const uint8_t* c, const uint64_t* a, int64_t ia, const uint64_t* b,
+                                                  int64_t ib, uint64_t* o, int64_t L) {
+  whereRowAny<uint64_t>(c, a, ia, b, ib, o, L);
+}
+__attribute__((target("avx2"))) void whereRowAvx2(const uint8_t* c, const uint8_t* a, int64_t ia, const uint8_t* b,
+                                                  int64_t ib, uint8_t* o, int64_t L) {
+  whereRowAny<uint8_t>(c, a, ia, b, ib, o, L);
+}
+
+bool hasAvx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+template <class U>
+void whereRowBest(const uint8_t* c, const U* a, int64_t ia, const U* b, int64_t ib, U* o, int64_t L) {
+  if (hasAvx2())
+    whereRowAvx2(c, a, ia, b, ib, o, L);
+  else
+    whereRowAny<U>(c, a, ia, b, ib, o, L);
+}
+
+// ---------------------------------------------------------------- transpose
+
+constexpr int64_t TILE = 32;
+
+// Copies the tile [r0, r1) x [c0, c1) of out[r][c] = x[r + c * inc] (out rows of length C).
+template <class U>
+MS_ELEMENTWISE_INLINE void transposeTile(const U* __restrict x, U* __restrict o, int64_t C, int64_t inc, int64_t r0,
+                                        int64_t r1, int64_t c0, int64_t c1) {
+  if (r1 - r0 == TILE && c1 - c0 == TILE) {  // full tile: fixed trip counts the compiler unrolls
+    for (int64_t r = r0; r < r0 + TILE; r++)
+      for (int64_t c = c0; c < c0 + TILE; c++) o[r * C + c] = x[r + c * inc];
+    return;
+  }
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t c = c0; c < c1; c++) o[r * C + c] = x[r + c * inc];
+}
+
+template <class U>
+MS_ELEMENTWISE_INLINE void transposeRange(const U* x, U* o, const std::vector<int64_t>& shape,
+                                         const std::vector<int64_t>& st, int64_t base, int64_t t0, int64_t t1) {
+  const int rank = static_cast<int>(shape.size());
+  const int64_t R = shape[rank - 2], C = shape[rank - 1], inc = st[rank - 1];
+  const int64_t rowBlocks = (R + TILE - 1) / TILE;
+  for (int64_t t = t0; t < t1; t++) {
+    int64_t batch = t / rowBlocks;
+    const int64_t r0 = (t % rowBlocks) * TILE, r1 = std::min(R, r0 + TILE);
+    int64_t off = base;
+    const int64_t outOff = batch * R * C;
+    for (int d = rank - 3; d >= 0; d--) {
+      off += (batch % shape[d]) * st[d];
+      batch /= shape[d];
+    }
+    for (int64_t c0 = 0; c0 < C; c0 += TILE) transposeTile<U>(x + off, o + outOff, C, inc, r0, r1, c0, std::min(C, c0 + TILE));
+  }
+}
+
+template <class U>
+void transposeRangeBase(const U* x, U* o, const std::vector<int64_t>& shape, const std::vector<int64_t>& st,
+                        int64_t base, int64_t t0, int64_t t1) {
+  transposeRange<U>(x, o, shape, st, base, t0, t1);
+}
+
+// An 8x8 block of 32-bit values: out row j (8 values at o + j * C) = element j of x rows k = 0..7
+// (8 values at x + k * inc). Unpack and shuffle move bits only, so every value is copied exactly.
+__attribute__((target("avx2"))) inline void transpose8x8(const uint32_t* x, int64_t inc, uint32_t* o, int64_t C) {
+  const float* xf = reinterpret_cast<const float*>(x);
+  float* of = reinterpret_cast<float*>(o);
+  __m256 r[8], t[8];
+  for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(xf + k * inc);
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+  }
+  for (int k = 0; k < 8; k += 4) {
+    r[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int k = 0; k < 4; k++) {
+    _mm256_storeu_ps(of + k * C, _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+    _mm256_storeu_ps(of + (k + 4) * C, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+  }
+}
+
+__attribute__((target("avx2"))) void transposeRangeAvx2(const uint32_t* x, uint32_t* o, const std::vector<int64_t>& shape,
+                                                        const std::vector<int64_t>& st, int64_t base, int64_t t0,
+                                                        int64_t t1) {
+  const int rank = static_cast<int>(shape.size());
+  const int64_t R = shape[rank - 2], C = shape[rank - 1], inc = st[rank - 1];
+  const int64_t rowBlocks = (R + TILE - 1) / TILE;
+  for (int64_t t = t0; t < t1; t++) {
+    int64_t batch = t / rowBlocks;
+    const int64_t r0 = (t % rowBlocks) * TILE, r1 = std::min(R, r0 + TILE);
+    int64_t off = base;
+    const uint32_t* xb;
+    uint32_t* ob = o + batch * R * C;
+    for (int d = rank - 3; d >= 0; d--) {
+      off += (batch % shape[d]) * st[d];
+      batch /= shape[d];
+    }
+    xb = x + off;
+    const int64_t r8 = r0 + (r1 - r0) / 8 * 8, C8 = C / 8 * 8;
+    for (int64_t c0 = 0; c0 < C8; c0 += 8)
+      for (int64_t r = r0; r < r8; r += 8) transpose8x8(xb + r + c0 * inc, inc, ob + r * C + c0, C);
+    if (r8 < r1) transposeTile<uint32_t>(xb, ob, C, inc, r8, r1, 0, C);
+    if (C8 < C) transposeTile<uint32_t>(xb, ob, C, inc, r0, r8, C8, C);
+  }
+}
+
+// out (dense, coalesced shape [..., R, C]) = x read at base + batch offset + r + c * inc, in
+// tasks of whole row blocks; every element is a copy, so the split never changes a result.
+template <class U>
+void transposeCopy(const U* x, U* o, const std::vector<int64_t>& shape, const std::vector<int64_t>& st, int64_t base) {
+  const int rank = static_cast<int>(shape.size());
+  int64_t batches = 1;
+  for (int d = 0; d < rank - 2; d++) batches *= shape[d];
+  const int64_t R = shape[rank - 2], C = shape[rank - 1];
+  const int64_t rowBlocks = (R + TILE - 1) / TILE;
+  const int64_t grain = std::max<int64_t>(1, GRAIN / (TILE * C));
+  parallelFor(batches * rowBlocks, grain, [&](int64_t t0, int64_t t1) {
+    if constexpr (sizeof(U) == 4) {
+      if (hasAvx2()) return transposeRangeAvx2(x, o, shape, st, base, t0, t1);
+    }
+    transposeRangeBase<U>(x, o, shape, st, base, t0, t1);
+  });
+}
+
 }  // namespace
 
 void unary(int op, DT dt, const void* x, DT outDt, void* out, int64_t n, const double* params) {
@@ -252,15 +416,29 @@ void where(const Operand& c, const Operand& a, const Operand& b, void* out, cons
   coalesce(shape, {&sc, &sa, &sb});
   const std::vector<int64_t>* st[3] = {&sc, &sa, &sb};
   const uint8_t* C = static_cast<const uint8_t*>(c.data);
-  MS_DISPATCH(a.dtype, T, {
-    const T* A = static_cast<const T*>(a.data);
-    const T* B = static_cast<const T*>(b.data);
-    T* O = static_cast<T*>(out);
-    const int64_t ic = sc.back(), ia = sa.back(), ib = sb.back();
+  const int64_t ic = sc.back(), ia = sa.back(), ib = sb.back();
+  // Selects by bits, so a float's NaN payload and sign of zero pass through unchanged.
+  auto run = [&](auto* tag) {
+    using U = std::remove_pointer_t<decltype(tag)>;
+    const U* A = static_cast<const U*>(a.data);
+    const U* B = static_cast<const U*>(b.data);
+    U* O = static_cast<U*>(out);
     forRows<3>(shape, st, [&](int64_t o0, const int64_t* off, int64_t L) {
-      for (int64_t i = 0; i < L; i++) O[o0 + i] = C[off[0] + i * ic] ? A[off[1] + i * ia] : B[off[2] + i * ib];
+      if (ic == 1 && (ia == 0 || ia == 1) && (ib == 0 || ib == 1))
+        whereRowBest<U>(C + off[0], A + off[1], ia, B + off[2], ib, O + o0, L);
+      else
+        for (int64_t i = 0; i < L; i++) O[o0 + i] = C[off[0] + i * ic] ? A[off[1] + i * ia] : B[off[2] + i * ib];
     });
-  });
+  };
+  switch (a.dtype) {
+    case DT::f32:
+    case DT::i32:
+      return run(static_cast<uint32_t*>(nullptr));
+    case DT::f64:
+      return run(static_cast<uint64_t*>(nullptr));
+    case DT::u8:
+      return run(static_cast<uint8_t*>(nullptr));
+  }
 }
 
 void stridedCopy(DT dt, const void* x, void* out, const std::vector<int64_t>& shape0,
@@ -276,6 +454,20 @@ void stridedCopy(DT dt, const void* x, void* out, const std::vector<int64_t>& sh
   coalesce(shape, {&st, &dense});
   const std::vector<int64_t>* sts[1] = {&st};
   const int64_t inc = st.back();
+  const int rank = static_cast<int>(shape.size());
+  if (!scatter && rank >= 2 && inc != 1 && st[rank - 2] == 1 && shape[rank - 1] >= 4 && shape[rank - 2] >= 4) {
+    // The last two dimensions are a transpose (x is read contiguously down the output's columns):
+    // copy tile by tile, so both the reads and the writes of a tile stay in cache.
+    switch (dt) {
+      case DT::f32:
+      case DT::i32:
+        return transposeCopy(static_cast<const uint32_t*>(x), static_cast<uint32_t*>(out), shape, st, base);
+      case DT::f64:
+        return transposeCopy(static_cast<const uint64_t*>(x), static_cast<uint64_t*>(out), shape, st, base);
+      case DT::u8:
+        return transposeCopy(static_cast<const uint8_t*>(x), static_cast<uint8_t*>(out), shape, st, base);
+    }
+  }
   MS_DISPATCH(dt, T, {
     const T* X = static_cast<const T*>(x);
     T* O = static_cast<T*>(out);

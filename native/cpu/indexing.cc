@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "napi-glue.h"
 #include "pool.h"
 
 namespace ms {
@@ -271,33 +272,6 @@ void adaptiveAvgPoolBackwardTyped(const T* GY, T* GX, int64_t NC, int64_t H, int
 
 // --- N-API glue ---------------------------------------------------------------------------------
 
-struct Arr {
-  void* data;
-  DT dt;
-  int64_t length;
-};
-
-Arr arr(const Napi::Value& v) {
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  DT dt = DT::u8;
-  switch (t.TypedArrayType()) {
-    case napi_float32_array: dt = DT::f32; break;
-    case napi_float64_array: dt = DT::f64; break;
-    case napi_int32_array: dt = DT::i32; break;
-    default: dt = DT::u8; break;
-  }
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  return {base == nullptr ? nullptr : base + t.ByteOffset(), dt, static_cast<int64_t>(t.ElementLength())};
-}
-
-std::vector<int64_t> ints(const Napi::Value& v) {
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<int64_t> out(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
-  return out;
-}
-
-int64_t i64(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
 const int32_t* indices(const Arr& a) { return static_cast<const int32_t*>(a.data); }
 Napi::Value num(const Napi::CallbackInfo& info, int64_t v) { return Napi::Number::New(info.Env(), static_cast<double>(v)); }
 

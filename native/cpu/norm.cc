@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "napi-glue.h"
 #include "pool.h"
 
 namespace ms {
@@ -274,14 +275,31 @@ MS_INLINE void layerNormBackwardRows(const LayerNormArgs<T>& a, int64_t r0, int6
     const T* __restrict p = a.x + r * D;
     T* __restrict q = a.gx + r * D;
     const T m = a.mean[r], s = a.rstd[r];
-    double sumG, sumGX;
-    laneSum2<T>(
-        D,
-        [&](int64_t i, T& t, T& tx) {
-          t = g[i] * w[i];
-          tx = t * ((p[i] - m) * s);
-        },
-        sumG, sumGX);
+    // laneSum2's two sums written with one vector per lane set: the compiler's own vectorization
+    // of that loop shuffles lanes at every step. The lanes, and so the result, are the same.
+    typedef T Vec __attribute__((vector_size(kLanes * sizeof(T))));
+    Vec accG = {}, accGX = {};
+    const Vec vm = Vec{} + m, vs = Vec{} + s;
+    int64_t j = 0;
+    for (; j + kLanes <= D; j += kLanes) {
+      Vec gv, wv, pv;
+      std::memcpy(&gv, g + j, sizeof gv);
+      std::memcpy(&wv, w + j, sizeof wv);
+      std::memcpy(&pv, p + j, sizeof pv);
+      const Vec t = gv * wv;
+      accG += t;
+      accGX += t * ((pv - vm) * vs);
+    }
+    double sumG = 0, sumGX = 0;
+    for (int k = 0; k < kLanes; k++) {
+      sumG += accG[k];
+      sumGX += accGX[k];
+    }
+    for (; j < D; j++) {
+      const T t = g[j] * w[j];
+      sumG += t;
+      sumGX += t * ((p[j] - m) * s);
+    }
     // gx = rstd (g - mean(g) - xhat mean(g xhat)), g = gy * w.
     const T A = static_cast<T>(sumG / static_cast<double>(D)), B = static_cast<T>(sumGX / static_cast<double>(D));
     for (int64_t i = 0; i < D; i++) q[i] = s * ((g[i] * w[i] - A) - ((p[i] - m) * s) * B);
@@ -477,13 +495,10 @@ struct View {
 };
 
 View view(const Napi::Value& v) {
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  const DT dt = t.TypedArrayType() == napi_float64_array ? DT::f64 : DT::f32;
-  return {base == nullptr ? nullptr : base + t.ByteOffset(), dt};
+  const Arr a = arr(v);
+  return {a.data, a.dt == DT::f64 ? DT::f64 : DT::f32};
 }
 void* ptr(const Napi::Value& v) { return view(v).data; }
-int64_t i64(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
 
 // batchNorm(x, w, b, y, mean, invstd, N, C, S, eps)
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "napi-glue.h"
 #include "pool.h"
 
 #if defined(__clang__)
@@ -296,14 +297,10 @@ struct View {
   int64_t length;
 };
 
-// A typed array's data, dtype and length in one N-API call (these calls are most of the cost of
-// updating a small tensor).
+// A typed array's data, dtype (float32 or float64) and length (napi-glue.h reads it in one N-API call).
 View view(const Napi::Value& v) {
-  napi_typedarray_type type = napi_float32_array;
-  size_t length = 0;
-  void* data = nullptr;
-  napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr);
-  return {data, type == napi_float64_array ? DT::f64 : DT::f32, static_cast<int64_t>(length)};
+  const Arr a = arr(v);
+  return {a.data, a.dt == DT::f64 ? DT::f64 : DT::f32, a.length};
 }
 
 // optim(kind, param, grad, state0, state1, state2, settings): state buffers may be null; settings

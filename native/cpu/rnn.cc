@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "napi-glue.h"
 #include "pool.h"
 
 namespace ms {
@@ -319,17 +320,6 @@ void gruBackward(const Sizes& z, const F* w, const F* h0, const F* gh, const F* 
   }
 }
 
-struct Arr {
-  void* data;
-  bool f64;
-};
-
-Arr arr(const Napi::Value& v) {
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  return {base == nullptr ? nullptr : base + t.ByteOffset(), t.TypedArrayType() == napi_float64_array};
-}
-
 Sizes sizes(const Napi::CallbackInfo& info, size_t at) {
   auto i64 = [&](size_t i) { return info[i].As<Napi::Number>().Int64Value(); };
   return {i64(at), i64(at + 1), i64(at + 2), info[at + 3].As<Napi::Boolean>().Value()};
@@ -340,7 +330,7 @@ template <class Fn>
 void withArrays(const Napi::CallbackInfo& info, size_t count, const Fn& fn) {
   std::vector<Arr> a;
   for (size_t i = 0; i < count; i++) a.push_back(arr(info[i]));
-  if (a[0].f64) {
+  if (a[0].dt == DT::f64) {
     std::vector<double*> p;
     for (const Arr& x : a) p.push_back(static_cast<double*>(x.data));
     fn(p);

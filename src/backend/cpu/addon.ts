@@ -15,26 +15,20 @@ type Data = Float32Array | Float64Array | Int32Array | Uint8Array;
 /** The functions native/cpu/addon.cc exports; argument order is documented there. */
 export interface Addon {
   info(): { isa: string; threads: number; cores: number };
+  /** The argument layout addon.cc was built with (absent before shapes travelled packed). */
+  glueVersion?: number;
   unary(op: number, x: Data, out: Data, p0: number, p1: number, p2: number): void;
-  binary(op: number, a: Data, aStrides: number[], b: Data, bStrides: number[], out: Data, shape: number[]): void;
-  where(
-    c: Data,
-    cStrides: number[],
-    a: Data,
-    aStrides: number[],
-    b: Data,
-    bStrides: number[],
-    out: Data,
-    shape: number[],
-  ): void;
-  strided(x: Data, out: Data, shape: number[], strides: number[], base: number, scatter: boolean): void;
-  reduce(op: number, x: Data, shape: number[], axes: number[], out: Data): void;
+  // The Float64Array `geometry` arguments pack the integers a kernel needs; addon.cc lists each layout.
+  binary(op: number, a: Data, b: Data, out: Data, geometry: Float64Array): void;
+  where(c: Data, a: Data, b: Data, out: Data, geometry: Float64Array): void;
+  strided(x: Data, out: Data, geometry: Float64Array, base: number, scatter: boolean): void;
+  reduce(op: number, x: Data, geometry: Float64Array, out: Data): void;
   argReduce(isMax: boolean, x: Data, outer: number, len: number, inner: number, out: Int32Array): void;
   cumsum(x: Data, out: Data, outer: number, len: number, inner: number): void;
-  bmm(a: Data, b: Data, out: Data, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  bmm(a: Data, b: Data, out: Data, geometry: Float64Array): void;
   softmax(x: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
-  conv(kind: number, in0: Data, in1: Data, out: Data, geometry: number[]): void;
-  pool(kind: number, x: Data, out: Data, geometry: number[], divisorOverride: number): void;
+  conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array): void;
+  pool(kind: number, x: Data, out: Data, geometry: Float64Array, divisorOverride: number): void;
   uniform(out: Data, key0: number, key1: number, counter: number): void;
   // norm.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
   batchNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, invstd: Data, N: number, C: number, S: number, eps: number): void;
@@ -82,6 +76,9 @@ export interface Addon {
 
 const ADDON_FILE = join('build', 'Release', 'milestones_cpu.node');
 
+/** addon.cc's glueVersion this code calls with; an addon built from older sources would misread it. */
+const GLUE_VERSION = 2;
+
 /** The package root is the first folder above this module that holds the built addon. */
 function findAddon(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -100,7 +97,9 @@ function load(): { addon: Addon | null; why: string } {
   const path = process.env['MILESTONES_NATIVE_ADDON'] || findAddon();
   if (path === null) return { addon: null, why: `${ADDON_FILE} was not built` };
   try {
-    return { addon: createRequire(import.meta.url)(path) as Addon, why: '' };
+    const built = createRequire(import.meta.url)(path) as Addon;
+    if (built.glueVersion !== GLUE_VERSION) return { addon: null, why: `${path} was built from older sources (rebuild it)` };
+    return { addon: built, why: '' };
   } catch (e) {
     return { addon: null, why: `${path} failed to load: ${(e as Error).message}` };
   }

@@ -57,35 +57,88 @@ function broadcastStrides(outShape: readonly number[], inShape: readonly number[
 }
 
 /**
- * An iteration over `shape` in which operand k steps by `strides[k]`, simplified as
- * native/cpu/elementwise.cc's coalesce() simplifies it: size-1 dimensions dropped, and neighbours
- * merged where every operand steps through the pair as through one dimension. The addon reads each
- * shape and stride entry with its own N-API call, so handing it the short form makes a rank-4
- * elementwise call cost about what a rank-1 one does; the kernel then finds nothing left to merge.
+ * The integers an addon call reads (shapes, strides, geometry) travel in one Float64Array, which
+ * native/cpu/napi-glue.h reads with a single N-API call; reading a JavaScript array costs a call per
+ * element, about 1 us for a conv's geometry. Addon calls are synchronous and never reenter
+ * JavaScript, so one buffer serves every call.
  */
-function coalesce(shape: readonly number[], strides: number[][]): { shape: number[]; strides: number[][] } {
-  if (shape.length <= 1) return { shape: shape as number[], strides }; // nothing to merge
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d]!;
-    if (size === 1) continue;
-    const last = outShape.length - 1;
-    let merge = last >= 0;
-    for (let k = 0; merge && k < strides.length; k++) merge = outStrides[k]![last] === strides[k]![d]! * size;
-    if (merge) {
-      outShape[last]! *= size;
-      for (let k = 0; k < strides.length; k++) outStrides[k]![last] = strides[k]![d]!;
-    } else {
-      outShape.push(size);
-      for (let k = 0; k < strides.length; k++) outStrides[k]!.push(strides[k]![d]!);
+let scratch = new Float64Array(64);
+
+/** The shared geometry buffer, grown to hold at least n values. */
+function geometry(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
+}
+
+/**
+ * Packs an iteration over `shape` in which operand k steps by `strides[k]` as
+ * [rank, shape, strides of operand 0, operand 1, ...], simplified by coalescePacked().
+ */
+function packIteration(shape: readonly number[], strides: readonly (readonly number[])[]): Float64Array {
+  const R = shape.length;
+  const room = Math.max(R, 1);
+  const g = geometry(1 + (strides.length + 1) * room);
+  for (let d = 0; d < R; d++) g[1 + d] = shape[d]!;
+  for (let k = 0; k < strides.length; k++) for (let d = 0; d < R; d++) g[1 + (k + 1) * room + d] = strides[k]![d]!;
+  return coalescePacked(g, R, strides.length);
+}
+
+/** packIteration() for operands of shapes `inShapes` broadcast to `shape` (stride 0 along broadcast axes). */
+function packBroadcast(shape: readonly number[], inShapes: readonly (readonly number[])[]): Float64Array {
+  const R = shape.length;
+  const room = Math.max(R, 1);
+  const g = geometry(1 + (inShapes.length + 1) * room);
+  for (let d = 0; d < R; d++) g[1 + d] = shape[d]!;
+  for (let k = 0; k < inShapes.length; k++) {
+    // As broadcastStrides(): from the last axis, `stride` the product of the input's later dimensions.
+    const inShape = inShapes[k]!;
+    const lead = R - inShape.length;
+    const at = 1 + (k + 1) * room;
+    let stride = 1;
+    for (let o = R - 1; o >= 0; o--) {
+      const size = o < lead ? 1 : inShape[o - lead]!;
+      g[at + o] = size === 1 ? 0 : stride;
+      stride *= size;
     }
   }
-  if (outShape.length === 0) {
-    outShape.push(1);
-    for (const s of outStrides) s.push(0);
+  return coalescePacked(g, R, inShapes.length);
+}
+
+/**
+ * Simplifies, in place, the packed iteration g = [_, shape (R), then K stride blocks of R entries] as
+ * native/cpu/elementwise.cc's coalesce() simplifies it: size-1 dimensions dropped, and neighbours
+ * merged where every operand steps through the pair as through one dimension; then stores the new
+ * rank in g[0] and closes the blocks up to that length. The kernel then finds nothing left to merge.
+ */
+function coalescePacked(g: Float64Array, R: number, K: number): Float64Array {
+  const room = Math.max(R, 1);
+  let rank = 0; // dimensions kept so far; writes land at rank <= d, behind the reads
+  for (let d = 0; d < R; d++) {
+    const size = g[1 + d]!;
+    if (size === 1) continue;
+    let merge = rank > 0;
+    for (let k = 0; merge && k < K; k++) {
+      const at = 1 + (k + 1) * room;
+      merge = g[at + rank - 1] === g[at + d]! * size;
+    }
+    if (merge) {
+      g[rank]! *= size; // g[1 + rank - 1]: the last kept dimension
+      for (let k = 0; k < K; k++) g[1 + (k + 1) * room + rank - 1] = g[1 + (k + 1) * room + d]!;
+    } else {
+      g[1 + rank] = size;
+      for (let k = 0; k < K; k++) g[1 + (k + 1) * room + rank] = g[1 + (k + 1) * room + d]!;
+      rank++;
+    }
   }
-  return { shape: outShape, strides: outStrides };
+  if (rank === 0) {
+    g[1] = 1;
+    for (let k = 0; k < K; k++) g[1 + (k + 1) * room] = 0;
+    rank = 1;
+  }
+  // Blocks move down in order, so none overwrites one not yet moved.
+  if (rank < room) for (let k = 0; k < K; k++) g.copyWithin(1 + (k + 1) * rank, 1 + (k + 1) * room, 1 + (k + 1) * room + rank);
+  g[0] = rank;
+  return g;
 }
 
 /** [outer, len, inner] of `shape` around `axis` (a scalar counts as one element). */
@@ -126,8 +179,8 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const [x, y] = inputs as [In, In];
       const shape = outs[0]!.shape;
       const out = alloc(outs[0]!);
-      const it = coalesce(shape, [broadcastStrides(shape, x.shape), broadcastStrides(shape, y.shape)]);
-      native.binary(op, x.storage.data, it.strides[0]!, y.storage.data, it.strides[1]!, out.data, it.shape);
+      const g = packBroadcast(shape, [x.shape, y.shape]);
+      native.binary(op, x.storage.data, y.storage.data, out.data, g);
       return [out];
     };
   const reduce =
@@ -135,7 +188,15 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     (inputs: readonly In[], a: PrimitiveAttrs['sum'], outs: readonly Spec[]): CpuStorage[] => {
       const x = inputs[0]!;
       const out = alloc(outs[0]!);
-      native.reduce(op, x.storage.data, x.shape as number[], a.axes, out.data);
+      const rank = x.shape.length;
+      const g = geometry(1 + 2 * rank);
+      g[0] = rank;
+      for (let d = 0; d < rank; d++) {
+        g[1 + d] = x.shape[d]!;
+        g[1 + rank + d] = 0;
+      }
+      for (const axis of a.axes) g[1 + rank + axis] = 1;
+      native.reduce(op, x.storage.data, g, out.data);
       return [out];
     };
   const argReduce =
@@ -151,8 +212,7 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
   /** A strided read of the input: out[i] = x[base + sum_d index_d(i) * strides[d]]. */
   const gatherStrided = (x: In, spec: Spec, strides: number[], base: number): CpuStorage[] => {
     const out = alloc(spec);
-    const it = coalesce(spec.shape, [strides]);
-    native.strided(x.storage.data, out.data, it.shape, it.strides[0]!, base, false);
+    native.strided(x.storage.data, out.data, packIteration(spec.shape, [strides]), base, false);
     return [out];
   };
   const softmaxLike =
@@ -170,25 +230,41 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     wShape: readonly number[],
     yShape: readonly number[],
     a: PrimitiveAttrs['conv2d'],
-  ): number[] => [...xShape, ...wShape, yShape[2]!, yShape[3]!, ...a.stride, ...a.padding, ...a.dilation, a.groups];
+  ): Float64Array => {
+    const g = geometry(17);
+    for (let i = 0; i < 4; i++) {
+      g[i] = xShape[i]!;
+      g[4 + i] = wShape[i]!;
+    }
+    g[8] = yShape[2]!;
+    g[9] = yShape[3]!;
+    g.set(a.stride, 10);
+    g.set(a.padding, 12);
+    g.set(a.dilation, 14);
+    g[16] = a.groups;
+    return g;
+  };
+  /** [N * C, H, W, HO, WO, kh, kw, sh, sw, ph, pw, dh, dw, countIncludePad], as addon.cc reads it. */
   const poolGeometry = (
     x: readonly number[],
     y: readonly number[],
     a: PrimitiveAttrs['avgPool2d'] | PrimitiveAttrs['maxPool2dIndices'],
-    dilation: [number, number],
+    dilation: readonly [number, number],
     countIncludePad: boolean,
-  ): number[] => [
-    x[0]! * x[1]!,
-    x[2]!,
-    x[3]!,
-    y[2]!,
-    y[3]!,
-    ...a.kernel,
-    ...a.stride,
-    ...a.padding,
-    ...dilation,
-    countIncludePad ? 1 : 0,
-  ];
+  ): Float64Array => {
+    const g = geometry(14);
+    g[0] = x[0]! * x[1]!;
+    g[1] = x[2]!;
+    g[2] = x[3]!;
+    g[3] = y[2]!;
+    g[4] = y[3]!;
+    g.set(a.kernel, 5);
+    g.set(a.stride, 7);
+    g.set(a.padding, 9);
+    g.set(dilation, 11);
+    g[13] = countIncludePad ? 1 : 0;
+    return g;
+  };
   const ref = referenceBackend.kernels as unknown as Record<string, Kernel<any, any>>;
   /** Runs the reference kernel on the same typed arrays and relabels its outputs as cpu storage. */
   const delegate =
@@ -246,13 +322,8 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const [c, x, y] = inputs as [In, In, In];
       const shape = outs[0]!.shape;
       const out = alloc(outs[0]!);
-      const it = coalesce(shape, [
-        broadcastStrides(shape, c.shape),
-        broadcastStrides(shape, x.shape),
-        broadcastStrides(shape, y.shape),
-      ]);
-      const [sc, sx, sy] = it.strides as [number[], number[], number[]];
-      native.where(c.storage.data, sc, x.storage.data, sx, y.storage.data, sy, out.data, it.shape);
+      const g = packBroadcast(shape, [c.shape, x.shape, y.shape]);
+      native.where(c.storage.data, x.storage.data, y.storage.data, out.data, g);
       return [out];
     },
 
@@ -275,7 +346,14 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const K = a.transA ? x.shape[1]! : x.shape[2]!;
       const out = alloc(outs[0]!);
       if (x.dtype === 'float32' || x.dtype === 'float64') {
-        native.bmm(x.storage.data, y.storage.data, out.data, B, M, N, K, a.transA, a.transB);
+        const g = geometry(6);
+        g[0] = B;
+        g[1] = M;
+        g[2] = N;
+        g[3] = K;
+        g[4] = a.transA ? 1 : 0;
+        g[5] = a.transB ? 1 : 0;
+        native.bmm(x.storage.data, y.storage.data, out.data, g);
         return [out];
       }
       return delegate('bmm')(inputs, a, outs); // integer matmul: rare, exact in the reference
@@ -299,8 +377,8 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const strides = stridesOf(a.inputShape);
       const base = a.starts.reduce((acc, s, d) => acc + s * strides[d]!, 0);
       const out = allocZeroed(outs[0]!); // only the slice is written
-      const it = coalesce(g.shape, [a.steps.map((st, d) => st * strides[d]!)]);
-      native.strided(g.storage.data, out.data, it.shape, it.strides[0]!, base, true);
+      const it = packIteration(g.shape, [a.steps.map((st, d) => st * strides[d]!)]);
+      native.strided(g.storage.data, out.data, it, base, true);
       return [out];
     },
     cat(inputs, a, outs) {
@@ -334,19 +412,19 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     logSoftmax: softmaxLike(true),
     conv2d(inputs, a, outs) {
       const [x, w] = inputs as [In, In];
-      const out = allocZeroed(outs[0]!); // conv kernels: zeroed until conv.cc says it writes every element
+      const out = alloc(outs[0]!); // conv.cc writes every output element, on every path
       native.conv(0, x.storage.data, w.storage.data, out.data, convGeometry(x.shape, w.shape, outs[0]!.shape, a));
       return [out];
     },
     conv2dBackwardInput(inputs, a, outs) {
       const [gy, w] = inputs as [In, In];
-      const out = allocZeroed(outs[0]!);
+      const out = alloc(outs[0]!);
       native.conv(1, gy.storage.data, w.storage.data, out.data, convGeometry(a.inputShape, w.shape, gy.shape, a));
       return [out];
     },
     conv2dBackwardWeight(inputs, a, outs) {
       const [x, gy] = inputs as [In, In];
-      const out = allocZeroed(outs[0]!);
+      const out = alloc(outs[0]!);
       native.conv(2, x.storage.data, gy.storage.data, out.data, convGeometry(x.shape, a.weightShape, gy.shape, a));
       return [out];
     },

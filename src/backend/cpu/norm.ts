@@ -5,16 +5,22 @@
 import type { Spec } from '../../ops/primitives.js';
 import { numel } from '../../shape.js';
 import { normKernels as reference } from '../reference/norm.js';
-import { type RefStorage, allocArray } from '../reference/storage.js';
+import type { RefStorage } from '../reference/storage.js';
 import type { HostArray, Kernel, KernelInput } from '../types.js';
 import type { Addon } from './addon.js';
 import type { CpuStorage } from './index.js';
+import { allocUninitialised } from './memory.js';
 
 type In = KernelInput<CpuStorage>;
 type NormName = 'batchNorm' | 'batchNormBackward' | 'layerNorm' | 'layerNormBackward' | 'softmaxBackward' | 'logSoftmaxBackward';
 
+/**
+ * Every output is written in full by its kernel (norm.cc: each channel's or row's statistics and
+ * every output element, the weight and bias gradients from their partial sums, also for an empty
+ * batch), so none is zero-filled first.
+ */
 const alloc = (spec: Spec): CpuStorage => {
-  const data = allocArray(spec.dtype, numel(spec.shape));
+  const data = allocUninitialised(spec.dtype, numel(spec.shape));
   return { backend: 'cpu', dtype: spec.dtype, size: data.length, data };
 };
 
