@@ -4,6 +4,8 @@
  * same error).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { getBackend } from '../src/backend/registry.js';
 import type { Backend, KernelInput, Storage } from '../src/backend/types.js';
 import { PRIMITIVES, type PrimitiveName, type Spec } from '../src/ops/primitives.js';
@@ -104,4 +106,23 @@ export function same(name: PrimitiveName, inputs: Value[], attrs: unknown): void
       }
     }
   }
+}
+
+const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
+
+/**
+ * Runs `code` (a module body that sees the library as `ms` and prints one SHA-256 hex digest of its
+ * results) on the cpu backend with 1 and with 3 threads: the two digests must be equal.
+ */
+export function sameBitsForThreadCounts(code: string): void {
+  const digests = ['1', '3'].map((n) => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const ms = await import(${JSON.stringify(INDEX)});\n${code}`], {
+      env: { ...process.env, MILESTONES_NUM_THREADS: n, MILESTONES_DEVICE: 'cpu' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  });
+  assert.match(digests[0]!, /^[0-9a-f]{64}$/);
+  assert.equal(digests[1], digests[0], '3 threads differ from 1');
 }

@@ -6,15 +6,11 @@
  * enough to split across threads, and results that do not depend on the thread count.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { availableBackends } from '../src/backend/registry.js';
-import { Gen, same, type Value } from './native-compare.js';
+import { Gen, same, sameBitsForThreadCounts, type Value } from './native-compare.js';
 
 const HAVE_CPU = availableBackends().includes('cpu');
 const SKIP = HAVE_CPU ? false : 'the native cpu backend is not built (npm install builds it); nothing to compare';
-const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
 
 const CASES = 150;
 
@@ -97,14 +93,5 @@ test('where and transposes give the same bits for 1 and 3 threads', { skip: SKIP
     for (const t of outs) h.update(new Uint8Array(t.dataSync().buffer));
     console.log(h.digest('hex'));
   `;
-  const digests = ['1', '3'].map((n) => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const ms = await import(${JSON.stringify(INDEX)});\n${code}`], {
-      env: { ...process.env, MILESTONES_NUM_THREADS: n, MILESTONES_DEVICE: 'cpu' },
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  });
-  assert.match(digests[0]!, /^[0-9a-f]{64}$/);
-  assert.equal(digests[1], digests[0], '3 threads differ from 1');
+  sameBitsForThreadCounts(code);
 });
