@@ -198,8 +198,12 @@ test('kills at random moments during a stream of saves always leave a whole chec
     const path = join(dir, 'last.safetensors');
     assert.equal(runChild(path, 'none', 1).status, 0);
     let last = 1;
+    // Kill at spread-out delays until 3 kills have hit a write in progress. On a busy machine most kills
+    // can land between saves, so the loop keeps going (up to 60 kills) instead of trying a fixed 5 times.
     let landedMidWrite = 0;
-    for (const delay of [0, 4, 9, 15, 22]) {
+    let kills = 0;
+    for (; kills < 60 && landedMidWrite < 3; kills++) {
+      const delay = (kills * 7) % 26;
       const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, path, 'never', String(last + 1)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       let saved = 0;
       const firstSave = new Promise((r) => child.once('message', r));
@@ -210,14 +214,15 @@ test('kills at random moments during a stream of saves always leave a whole chec
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       await exited;
-      if (readdirSync(dir).some((n) => n.endsWith('.tmp'))) landedMidWrite++;
+      // A temporary file of this child's (the next child removes it as stale before its first save).
+      if (readdirSync(dir).some((n) => n.endsWith('.tmp') && n.includes(`.${child.pid}.`))) landedMidWrite++;
       const v = valueOf(path);
       assert.ok(v >= Math.max(saved, last), `checkpoint value ${v}, last reported ${saved}, previous ${last}`);
       last = v;
     }
     // The kills must really have hit writes in progress for this test to mean anything.
-    assert.ok(landedMidWrite >= 1, `${landedMidWrite} of 5 kills landed during a write`);
-    console.log(`random kills: ${landedMidWrite} of 5 landed while a temporary file was being written`);
+    assert.equal(landedMidWrite, 3, `only ${landedMidWrite} of ${kills} kills landed during a write`);
+    console.log(`random kills: ${kills} kills, ${landedMidWrite} of them while a temporary file was being written`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
