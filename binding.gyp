@@ -14,7 +14,8 @@
         "native/cpu/indexing.cc",
         "native/cpu/memory.cc",
         "native/cpu/norm.cc",
-        "native/cpu/optim.cc"
+        "native/cpu/optim.cc",
+        "native/cpu/vmath.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

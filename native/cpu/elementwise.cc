@@ -10,6 +10,7 @@
 
 #include "kernels.h"
 #include "pool.h"
+#include "vmath.h"
 
 namespace ms {
 
@@ -42,6 +43,11 @@ void mapUnaryD(const void* x, void* o, int64_t n, F f) {
 
 template <class T>
 void unaryTyped(int op, const void* x, DT outDt, void* o, int64_t n, const double* p) {
+  if constexpr (std::is_same<T, float>::value) {
+    // exp, tanh, sigmoid, geluTanh, silu: the vectorised forms of vmath.cc (same values as below to
+    // within one float32 rounding step, 10-40x faster than a libm call per element)
+    if (vectorUnaryF32(op, static_cast<const float*>(x), static_cast<float*>(o), n)) return;
+  }
   const double SQRT_2_OVER_PI = std::sqrt(2.0 / M_PI);
   switch (op) {
     case 0: return mapUnaryD<T, T>(x, o, n, [](double v) { return -v; });
