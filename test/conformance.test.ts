@@ -384,6 +384,12 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
       const saved = G === 4 ? [seq(H), seq(H), seq(H), gates()] : [seq(H), seq(H), gates(), seq(H)];
       return { inputs: [...lead, ...saved], attrs };
     }
+    case 'geluTanhBackward': {
+      // a long row half the time, so the native kernel's vector body and its tail both run
+      const s = g.chance(0.5) ? [g.int(1, 3), g.int(8, 300)] : g.shape();
+      const d = g.floatType();
+      return { inputs: [g.value(s, d, 0.05), g.value(s, d, 0.05)], attrs: {} };
+    }
     default:
       throw new Error(`no case generator for primitive '${name}'`);
   }

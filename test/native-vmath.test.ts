@@ -1,6 +1,6 @@
 /**
- * The cpu backend's vectorised float32 exp, tanh, sigmoid, GELU (tanh form) and SiLU
- * (native/cpu/vmath.cc), against the reference backend, which calls libm in double: every element
+ * The cpu backend's vectorised float32 exp, tanh, sigmoid, GELU (tanh form), GELU's gradient
+ * (geluTanhBackward) and SiLU (native/cpu/vmath.cc), against the reference backend, which calls libm in double: every element
  * within one float32 step of the reference (the vector forms compute in double too, so they may only
  * round the other way on a near-tie), nearly all of them equal, and the special values (NaN, the
  * infinities, signed zeros, overflow and underflow edges, the series/formula switch of tanh) exact.
@@ -49,31 +49,45 @@ function ulps(a: number, b: number): number {
   return Math.abs(key(0) - key(1));
 }
 
+/**
+ * Runs `op` on both backends over float32 `args` (the first holding the inputs()) and checks every
+ * element: the special values, infinities, signed zeros and edges exactly, the rest within one
+ * float32 step, and all but a handful equal.
+ */
+function withinOneStep(op: 'exp' | 'tanh' | 'sigmoid' | 'geluTanh' | 'silu' | 'geluTanhBackward', args: number[][]): void {
+  const vs = args.map((values) => ({ shape: [values.length], dtype: 'float32' as const, values }));
+  const want = runOn(getBackend('reference'), op, vs, {});
+  const got = runOn(getBackend('cpu'), op, vs, {});
+  assert.ok(!(want instanceof Error) && !(got instanceof Error));
+  const n = args[0]!.length;
+  let equal = 0;
+  for (let i = 0; i < n; i++) {
+    const a = got[0]![i]!;
+    const e = want[0]![i]!;
+    const what = `${op}(${args.map((v) => v[i]).join(', ')}) = ${a}, the reference gives ${e}`;
+    if (Number.isNaN(e) || !Number.isFinite(e) || e === 0 || i <= 2 * EDGES.length) {
+      assert.ok(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), what);
+      equal++;
+      continue;
+    }
+    const d = ulps(a, e);
+    assert.ok(d <= 1, `${what} (${d} float32 steps apart)`);
+    if (d === 0) equal++;
+  }
+  // Rounding the other way can only happen within ~1e-13 of a tie: a handful in 60,000.
+  assert.ok(equal >= n - 30, `${op}: only ${equal} of ${n} equal to the reference`);
+}
+
 test('vectorised exp, tanh, sigmoid, geluTanh and silu stay within one float32 step of libm in double', { skip: SKIP }, () => {
   const xs = inputs();
-  for (const op of OPS) {
-    const v = { shape: [xs.length], dtype: 'float32' as const, values: xs };
-    const want = runOn(getBackend('reference'), op, [v], {});
-    const got = runOn(getBackend('cpu'), op, [v], {});
-    assert.ok(!(want instanceof Error) && !(got instanceof Error));
-    let equal = 0;
-    for (let i = 0; i < xs.length; i++) {
-      const a = got[0]![i]!;
-      const e = want[0]![i]!;
-      const what = `${op}(${xs[i]}) = ${a}, the reference gives ${e}`;
-      if (Number.isNaN(e) || !Number.isFinite(e) || e === 0 || i <= 2 * EDGES.length) {
-        // special values, infinities, zeros (with their sign) and every edge case: exactly
-        assert.ok(Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)), what);
-        equal++;
-        continue;
-      }
-      const d = ulps(a, e);
-      assert.ok(d <= 1, `${what} (${d} float32 steps apart)`);
-      if (d === 0) equal++;
-    }
-    // Rounding the other way can only happen within ~1e-13 of a tie: a handful in 60,000.
-    assert.ok(equal >= xs.length - 30, `${op}: only ${equal} of ${xs.length} equal to the reference`);
-  }
+  for (const op of OPS) withinOneStep(op, [xs]);
+});
+
+test('the fused GELU gradient stays within one float32 step of the reference, edges exactly', { skip: SKIP }, () => {
+  const xs = inputs();
+  const r = rng(72);
+  const gys = xs.map((_, i) => (i % 7 === 0 ? 1 : i % 11 === 0 ? -0 : Math.fround((r() * 2 - 1) * 3)));
+  withinOneStep('geluTanhBackward', [xs, gys]);
 });
 
 const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
@@ -83,7 +97,9 @@ test('the AVX-512, AVX2 and portable builds of the vector maps give the same bit
     const { createHash } = await import('node:crypto');
     const h = createHash('sha256');
     const x = ms.randn([70001]).mul(6);
-    for (const t of [x.exp(), x.tanh(), x.sigmoid(), x.gelu('tanh'), x.silu(), x.mul(1e-3).tanh()]) h.update(new Uint8Array(t.dataSync().buffer));
+    const xg = x.detach().requiresGrad_();
+    xg.gelu('tanh').backward(x.cos());
+    for (const t of [x.exp(), x.tanh(), x.sigmoid(), x.gelu('tanh'), x.silu(), x.mul(1e-3).tanh(), xg.grad]) h.update(new Uint8Array(t.dataSync().buffer));
     console.log(h.digest('hex'));`;
   const digest = (isa: string | undefined): string => {
     const env: NodeJS.ProcessEnv = { ...process.env, MILESTONES_DEVICE: 'cpu', MILESTONES_NUM_THREADS: '2' };
@@ -105,6 +121,8 @@ test('the vector maps give the same bits for 1 and 3 threads', { skip: SKIP }, (
     ms.manualSeed(3);
     const h = createHash('sha256');
     const x = ms.randn([3, 40003]).mul(4);
-    for (const t of [x.exp(), x.tanh(), x.sigmoid(), x.gelu('tanh'), x.silu()]) h.update(new Uint8Array(t.dataSync().buffer));
+    const xg = x.detach().requiresGrad_();
+    xg.gelu('tanh').backward(x.cos());
+    for (const t of [x.exp(), x.tanh(), x.sigmoid(), x.gelu('tanh'), x.silu(), xg.grad]) h.update(new Uint8Array(t.dataSync().buffer));
     console.log(h.digest('hex'));`);
 });

@@ -16,6 +16,7 @@
 #include "optim.h"
 #include "pool.h"
 #include "rnn.h"
+#include "vmath.h"
 
 namespace {
 
@@ -179,6 +180,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ms::registerRnn(env, exports);
   ms::registerNorm(env, exports);
   ms::registerOptim(env, exports);
+  ms::registerVmath(env, exports);
   return exports;
 }
 

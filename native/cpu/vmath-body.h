@@ -83,6 +83,28 @@ inline __attribute__((always_inline)) V apply(VOp op, V x) {
   return x;
 }
 
+// gy * d/dx geluTanh(x), in the operation order of src/backend/reference/math.ts (geluTanhBackward):
+// only tanh differs from the reference's, so the result does not round differently elsewhere.
+inline __attribute__((always_inline)) V geluTanhGrad(V x, V gy) {
+  const V x2 = mul(x, x);
+  const V t = tanhD(mul(set(0.7978845608028654), add(x, mul(mul(mul(set(0.044715), x), x), x))));
+  const V du = mul(set(0.7978845608028654), add(set(1.0), mul(set(0.134145), x2)));
+  const V d = add(mul(set(0.5), add(set(1.0), t)), mul(mul(mul(set(0.5), x), sub(set(1.0), mul(t, t))), du));
+  return mul(gy, d);
+}
+
+// o[i] = geluTanhGrad(x[i], gy[i]) for i in [0, n), the tail through padded vectors.
+inline __attribute__((always_inline)) void geluTanhGradRange(const float* x, const float* gy, float* o, int64_t n) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(o + i, geluTanhGrad(load(x + i), load(gy + i)));
+  if (i < n) {
+    float in[kLanes] = {}, g[kLanes] = {}, out[kLanes];
+    for (int64_t j = i; j < n; j++) in[j - i] = x[j], g[j - i] = gy[j];
+    store(out, geluTanhGrad(load(in), load(g)));
+    for (int64_t j = i; j < n; j++) o[j] = out[j - i];
+  }
+}
+
 // o[i] = op(x[i]) for i in [0, n): whole vectors, then the tail through a padded vector.
 inline __attribute__((always_inline)) void mapRange(VOp op, const float* x, float* o, int64_t n) {
   int64_t i = 0;

@@ -4,12 +4,22 @@
 // (gemmIsa(), which MILESTONES_CPU_ISA can lower).
 #include "vmath.h"
 
+// GCC writes the vector intrinsics' + and * as plain vector arithmetic, which it would fuse into
+// multiply-adds under FMA targets: the AVX builds would then round differently from the portable one
+// and from the reference. Every fused multiply-add here is written as fma().
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <immintrin.h>
 
 #include <cmath>
 #include <cstring>
 
 #include "gemm.h"
+#include "napi-glue.h"
 #include "pool.h"
 
 namespace ms {
@@ -51,6 +61,7 @@ MS_VINLINE V selectLess(V a, V b, V x, V y) { return _mm512_mask_blend_pd(_mm512
 MS_VINLINE V keepNaN(V x, V r) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), r, x); }
 #include "vmath-body.h"
 void run(int op, const float* x, float* o, int64_t n) { mapRange(static_cast<VOp>(op), x, o, n); }
+void runGeluGrad(const float* x, const float* gy, float* o, int64_t n) { geluTanhGradRange(x, gy, o, n); }
 #pragma GCC pop_options
 }  // namespace avx512
 
@@ -81,6 +92,7 @@ MS_VINLINE V selectLess(V a, V b, V x, V y) { return _mm256_blendv_pd(y, x, _mm2
 MS_VINLINE V keepNaN(V x, V r) { return _mm256_blendv_pd(r, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q)); }
 #include "vmath-body.h"
 void run(int op, const float* x, float* o, int64_t n) { mapRange(static_cast<VOp>(op), x, o, n); }
+void runGeluGrad(const float* x, const float* gy, float* o, int64_t n) { geluTanhGradRange(x, gy, o, n); }
 #pragma GCC pop_options
 }  // namespace avx2
 
@@ -114,18 +126,61 @@ MS_VINLINE V selectLess(V a, V b, V x, V y) { return a < b ? x : y; }
 MS_VINLINE V keepNaN(V x, V r) { return x != x ? x : r; }
 #include "vmath-body.h"
 void run(int op, const float* x, float* o, int64_t n) { mapRange(static_cast<VOp>(op), x, o, n); }
+void runGeluGrad(const float* x, const float* gy, float* o, int64_t n) { geluTanhGradRange(x, gy, o, n); }
 }  // namespace portable
 
 using Run = void (*)(int, const float*, float*, int64_t);
+using RunGrad = void (*)(const float*, const float*, float*, int64_t);
+
+int isaLevel() {
+  const char* isa = gemmIsa();
+  return std::strcmp(isa, "avx512") == 0 ? 2 : std::strcmp(isa, "avx2") == 0 ? 1 : 0;
+}
 
 Run chooseRun() {
-  const char* isa = gemmIsa();
-  if (std::strcmp(isa, "avx512") == 0) return avx512::run;
-  if (std::strcmp(isa, "avx2") == 0) return avx2::run;
-  return portable::run;
+  const Run runs[] = {portable::run, avx2::run, avx512::run};
+  return runs[isaLevel()];
+}
+
+RunGrad chooseRunGrad() {
+  const RunGrad runs[] = {portable::runGeluGrad, avx2::runGeluGrad, avx512::runGeluGrad};
+  return runs[isaLevel()];
+}
+
+// float64: libm's tanh, in the reference's operation order.
+void geluTanhBackwardF64(const double* x, const double* gy, double* o, int64_t n) {
+  const double S = 0.7978845608028654;
+  parallelFor(n, GRAIN, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      const double v = x[i], x2 = v * v;
+      const double t = std::tanh(S * (v + 0.044715 * v * v * v));
+      const double du = S * (1 + 0.134145 * x2);
+      o[i] = gy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
+    }
+  });
+}
+
+// geluTanhBackward(x, gy, out): three typed arrays of one float dtype and one length
+Napi::Value GeluTanhBackward(const Napi::CallbackInfo& info) {
+  const Arr x = arr(info[0]), gy = arr(info[1]), o = arr(info[2]);
+  if (x.dt == DT::f64) {
+    geluTanhBackwardF64(static_cast<const double*>(x.data), static_cast<const double*>(gy.data), static_cast<double*>(o.data),
+                        x.length);
+  } else {
+    static const RunGrad run = chooseRunGrad();
+    const float* xs = static_cast<const float*>(x.data);
+    const float* gs = static_cast<const float*>(gy.data);
+    float* os = static_cast<float*>(o.data);
+    parallelFor(x.length, GRAIN, [&](int64_t b, int64_t e) { run(xs + b, gs + b, os + b, e - b); });
+  }
+  return info.Env().Undefined();
 }
 
 }  // namespace
+
+void registerVmath(Napi::Env env, Napi::Object exports) {
+  exports.Set("geluTanhBackward", Napi::Function::New(env, GeluTanhBackward));
+}
 
 bool vectorUnaryF32(int op, const float* x, float* o, int64_t n) {
   if (op != 3 && op != 10 && op != 11 && op != 15 && op != 16) return false;

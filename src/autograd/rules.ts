@@ -152,13 +152,19 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     const pdf = x.mul(x).mul(-0.5).exp().mul(INV_SQRT_2PI);
     return [ctx.grad.mul(cdf.add(x.mul(pdf)))];
   },
-  geluTanh: (ctx) => {
-    const x = ctx.input(0);
+  // One fused pass instead of about twenty elementwise ops (src/backend/reference/math.ts has the formula).
+  geluTanh: (ctx) => [run('geluTanhBackward', [ctx.input(0), ctx.grad], {})],
+  geluTanhBackward: (ctx) => {
+    // gy d(x) with d = (1 + t) / 2 + x (1 - t^2) u' / 2, t = tanh(u), u = S (x + k x^3):
+    // d/dgy is G d(x), the primitive itself; d/dx is G gy d'(x), with
+    // d'(x) = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2), u' = S (1 + 3k x^2), u'' = 6 S k x.
+    const [x, gy] = [ctx.input(0), ctx.input(1)];
     const x2 = x.mul(x);
     const t = x.add(x2.mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
-    const dInner = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
-    const d = t.add(1).mul(0.5).add(x.mul(0.5).mul(t.mul(t).neg().add(1)).mul(dInner));
-    return [ctx.grad.mul(d)];
+    const du = x2.mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
+    const ddu = x.mul(6 * 0.044715 * SQRT_2_OVER_PI);
+    const dd = t.mul(t).neg().add(1).mul(du.add(x.mul(0.5).mul(ddu.sub(t.mul(2).mul(du).mul(du)))));
+    return [ctx.grad.mul(gy).mul(dd), run('geluTanhBackward', [x, ctx.grad], {})];
   },
   silu: (ctx) => {
     const x = ctx.input(0);

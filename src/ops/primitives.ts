@@ -138,6 +138,8 @@ export interface PrimitiveAttrs {
   softmaxBackward: { axis: number };
   /** (y, gy) -> gy - exp(y) * sum(gy), y = logSoftmax(x) along axis. */
   logSoftmaxBackward: { axis: number };
+  /** (x, gy) -> gy * d/dx geluTanh(x): GELU's tanh form, differentiated in one pass. */
+  geluTanhBackward: NoAttrs;
   // creation
   full: { shape: number[]; dtype: DType; value: number };
   randomUniform: RandomAttrs;
@@ -295,6 +297,19 @@ function softmaxBackwardDef(name: string): PrimitiveDef<'softmaxBackward' | 'log
     },
   };
 }
+
+/** geluTanhBackward(x, gy): the input gradient of geluTanh, shaped like x. */
+const geluTanhBackwardDef: PrimitiveDef<'geluTanhBackward'> = {
+  infer(inputs) {
+    const name = 'geluTanhBackward';
+    need(name, inputs, 2);
+    const [x, gy] = inputs as [Spec, Spec];
+    floatOnly(name, x);
+    const d = sameDType(name, inputs);
+    if (!shapesEqual(x.shape, gy.shape)) throw new Error(`${name}: input ${fmt(x.shape)} and gradient ${fmt(gy.shape)} differ`);
+    return [{ shape: x.shape, dtype: d }];
+  },
+};
 
 export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   neg: unaryNumeric('neg'),
@@ -587,6 +602,7 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   },
   softmaxBackward: softmaxBackwardDef('softmaxBackward'),
   logSoftmaxBackward: softmaxBackwardDef('logSoftmaxBackward'),
+  geluTanhBackward: geluTanhBackwardDef,
   full: {
     infer(inputs, a) {
       need('full', inputs, 0);

@@ -36,6 +36,8 @@ export interface Addon {
   layerNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, rstd: Data, rows: number, D: number, eps: number): void;
   layerNormBackward?(gy: Data, x: Data, mean: Data, rstd: Data, w: Data, gx: Data, gw: Data, gb: Data, rows: number, D: number): void;
   softmaxBackward?(y: Data, gy: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
+  // vmath.cc (absent from addons built before it: the cpu backend then runs the reference kernel)
+  geluTanhBackward?(x: Data, gy: Data, out: Data): void;
   // rnn.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
   lstmSequence?(x: Data, w: Data, h0: Data, c0: Data, h: Data, c: Data, gates: Data, T: number, N: number, H: number, reverse: boolean): void;
   lstmSequenceBackward?(

@@ -289,6 +289,14 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     relu: unary(UNARY.relu),
     gelu: unary(UNARY.gelu),
     geluTanh: unary(UNARY.geluTanh),
+    geluTanhBackward: native.geluTanhBackward
+      ? (inputs, _a, outs) => {
+          const [x, gy] = inputs as [In, In];
+          const out = alloc(outs[0]!);
+          native.geluTanhBackward!(x.storage.data, gy.storage.data, out.data);
+          return [out];
+        }
+      : delegate('geluTanhBackward'), // an addon built before vmath.cc
     silu: unary(UNARY.silu),
     leakyRelu: unary(UNARY.leakyRelu, (a: PrimitiveAttrs['leakyRelu']) => [a.slope, 0, 0]),
     elu: unary(UNARY.elu, (a: PrimitiveAttrs['elu']) => [a.alpha, 0, 0]),

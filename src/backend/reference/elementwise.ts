@@ -4,7 +4,7 @@
 import type { PrimitiveAttrs, Spec } from '../../ops/primitives.js';
 import { numel } from '../../shape.js';
 import { broadcastIndex, broadcastPattern } from './broadcast.js';
-import { erf, gelu, geluTanh, sigmoid } from './math.js';
+import { erf, gelu, geluTanh, geluTanhBackward, sigmoid } from './math.js';
 import { type RefInput, type RefStorage, alloc, castValue } from './storage.js';
 
 type Unary = (x: number) => number;
@@ -71,6 +71,7 @@ export const elementwiseKernels = {
   relu: mapUnary((x) => (x > 0 ? x : x === x ? 0 : x)),
   gelu: mapUnary(gelu),
   geluTanh: mapUnary(geluTanh),
+  geluTanhBackward: mapBinary(geluTanhBackward),
   silu: mapUnary((x) => x * sigmoid(x)),
   floor: mapUnary(Math.floor),
   logicalNot: mapUnary((x) => (x === 0 ? 1 : 0)),

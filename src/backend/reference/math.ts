@@ -59,3 +59,15 @@ export function gelu(x: number): number {
 export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
 }
+
+/**
+ * gy times the derivative of geluTanh at x: with t = tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3),
+ * d = (1 + t) / 2 + x (1 - t^2) u' / 2 and u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2). The native kernel
+ * (native/cpu/vmath-body.h) performs these operations in this order.
+ */
+export function geluTanhBackward(x: number, gy: number): number {
+  const x2 = x * x;
+  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+  const du = SQRT_2_OVER_PI * (1 + 0.134145 * x2);
+  return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
+}
