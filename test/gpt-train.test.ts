@@ -1,7 +1,10 @@
 /**
  * GPT training (papers/2019-gpt/train.ts): the `tiny` preset end to end through the Landmark, on a
  * small stand-in corpus in a temporary data root; resuming from a checkpoint continues the run
- * bit-identically; nanoGPT's learning-rate schedule.
+ * bit-identically; nanoGPT's learning-rate schedule; and the whole training step (model, AdamW with
+ * decay on matrices only, warmup and cosine decay, gradient clipping) against nanoGPT's loop in
+ * PyTorch over 30 steps from the same weights and batches (test/fixtures/gpt-train-trajectory.json,
+ * written by tools/reference/nanogpt_cpu_reference.py --trajectory).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Run, io, resolveConfig, VERSION } from '../src/index.js';
+import { Run, io, noGrad, optim, resolveConfig, tensor, VERSION } from '../src/index.js';
+import { GPT } from '../papers/2019-gpt/model.js';
 import { gpt, getLr } from '../papers/2019-gpt/train.js';
+import { assertClose } from './helpers.js';
+import { readFixture } from './parity-table.js';
 import { spec, type GPTTrainConfig } from '../papers/2019-gpt/config.js';
 
 const VERSE = `First Citizen:
@@ -98,4 +104,69 @@ test('the tiny preset trains end to end, and resuming continues it bit-identical
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+interface Trajectory {
+  config: {
+    n_layer: number; n_head: number; n_embd: number; block_size: number; batch_size: number; max_iters: number;
+    warmup_iters: number; lr_decay_iters: number; learning_rate: number; min_lr: number; beta1: number; beta2: number;
+    weight_decay: number; grad_clip: number;
+  };
+  steps: { loss: number; grad_norm: number; lr: number }[];
+  final: Record<string, { sum: number; sum_sq: number }>;
+}
+
+test('30 training steps match nanoGPT in PyTorch: losses, gradient norms, learning rates and final weights', () => {
+  const f = readFixture<Trajectory>('gpt-train-trajectory.json');
+  const c = f.config;
+  const model = new GPT({ blockSize: c.block_size, vocabSize: 65, nLayer: c.n_layer, nHead: c.n_head, nEmbd: c.n_embd, dropout: 0, bias: false, layerNormEps: 1e-5 });
+  // The fixture's weights: an integer formula per parameter, parameters taken in name order.
+  const named = [...model.namedParameters()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  noGrad(() =>
+    named.forEach(([, p], k) => {
+      const values = Array.from({ length: p.numel() }, (_, i) => {
+        const u = ((i * 7919 + k * 104729) % 2001) / 1000 - 1;
+        return p.ndim >= 2 ? 0.05 * u : 1 + 0.1 * u;
+      });
+      p.copy_(tensor(values, { shape: [...p.shape] }));
+    }),
+  );
+  const batch = (step: number) => {
+    const rows = (f: (b: number, t: number) => number) =>
+      Array.from({ length: c.batch_size }, (_, b) => Array.from({ length: c.block_size }, (_, t) => f(b, t) % 65));
+    const x = rows((b, t) => b * 31 + t * 17 + step * 13 + ((b * t) % 7));
+    const y = rows((b, t) => b * 29 + t * 11 + step * 5 + ((b + t) % 3));
+    return { x: tensor(x, { dtype: 'int32' }), y: tensor(y, { dtype: 'int32' }) };
+  };
+  const params = model.parameters();
+  const opt = new optim.AdamW(
+    [
+      { params: params.filter((p) => p.ndim >= 2), weightDecay: c.weight_decay },
+      { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+    ],
+    { lr: c.learning_rate, betas: [c.beta1, c.beta2] },
+  );
+  const schedule = { warmupIters: c.warmup_iters, learningRate: c.learning_rate, lrDecayIters: c.lr_decay_iters, minLr: c.min_lr } as GPTTrainConfig;
+  for (let it = 0; it < c.max_iters; it++) {
+    const want = f.steps[it]!;
+    const lr = getLr(it, schedule);
+    assert.ok(Math.abs(lr - want.lr) <= 1e-15, `step ${it}: lr ${lr}, nanoGPT ${want.lr}`);
+    for (const group of opt.paramGroups) group.lr = lr;
+    const { x, y } = batch(it);
+    const loss = model.forward(x, y).loss!;
+    loss.backward();
+    const norm = optim.clipGradNorm_(params, c.grad_clip).item();
+    opt.step();
+    opt.zeroGrad();
+    // float32 on both sides, summed in different orders: agreement to about 1e-6 relative per step
+    assert.ok(Math.abs(loss.item() - want.loss) <= 2e-5, `step ${it}: loss ${loss.item()}, nanoGPT ${want.loss}`);
+    assert.ok(Math.abs(norm - want.grad_norm) <= 2e-5 * want.grad_norm, `step ${it}: gradient norm ${norm}, nanoGPT ${want.grad_norm}`);
+  }
+  for (const [name, p] of model.namedParameters()) {
+    const w = f.final[name]!;
+    assert.ok(w, `nanoGPT has no parameter ${name}`);
+    assertClose(p.sum().item(), w.sum, { atol: 1e-4, rtol: 1e-4 }, `${name}: sum`);
+    assertClose(p.mul(p).sum().item(), w.sum_sq, { atol: 1e-5, rtol: 1e-5 }, `${name}: sum of squares`);
+  }
+  assert.equal(model.namedParameters().length, Object.keys(f.final).length);
 });

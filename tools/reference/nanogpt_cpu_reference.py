@@ -15,6 +15,12 @@ the exact erf GELU. Prints the validation loss at each evaluation and, at the en
 the final losses, wall time and tokens/s.
 
 Usage: /usr/bin/python3 tools/reference/nanogpt_cpu_reference.py [--data-dir DIR] [--max-iters N]
+
+With --trajectory PATH it instead writes the fixture of test/gpt-train.test.ts: the same model, optimizer
+groups, schedule and clipping on a small configuration (2 layers, 2 heads, 32 wide, block 16, batch 4,
+30 steps, warmup 5, decay over 30, clipping at 0.5), from weights and token batches given by integer
+formulas that the test computes too (no data, no random draws); per step the loss, the gradient norm
+before clipping and the learning rate, and at the end every parameter's sum and sum of squares.
 """
 import argparse
 import json
@@ -31,6 +37,7 @@ p.add_argument('--data-dir', default=os.environ.get('MILESTONES_DATA', os.path.e
 p.add_argument('--max-iters', type=int, default=2000)
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--seed', type=int, default=1337)
+p.add_argument('--trajectory', default=None, help='write the training-trajectory fixture to this path and exit')
 args = p.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -43,15 +50,20 @@ max_iters, lr_decay_iters = args.max_iters, 2000
 learning_rate, min_lr, warmup_iters = 1e-3, 1e-4, 100
 beta1, beta2, weight_decay, grad_clip = 0.9, 0.99, 0.1, 1.0
 eval_interval, eval_iters = 250, 20
-
-# data: characters, first 90% train, last 10% val (data/shakespeare_char/prepare.py)
-with open(os.path.join(args.data_dir, 'tinyshakespeare', 'input.txt'), encoding='utf-8') as f:
-    text = f.read()
-chars = sorted(set(text))
-stoi = {ch: i for i, ch in enumerate(chars)}
-ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)
-n = int(0.9 * len(ids))
-splits = {'train': ids[:n], 'val': ids[n:]}
+if args.trajectory:
+    batch_size, block_size = 4, 16
+    n_layer, n_head, n_embd = 2, 2, 32
+    max_iters, lr_decay_iters, warmup_iters, grad_clip = 30, 30, 5, 0.5
+    chars = [chr(32 + i) for i in range(65)]  # any 65 symbols: the batches are token ids
+else:
+    # data: characters, first 90% train, last 10% val (data/shakespeare_char/prepare.py)
+    with open(os.path.join(args.data_dir, 'tinyshakespeare', 'input.txt'), encoding='utf-8') as f:
+        text = f.read()
+    chars = sorted(set(text))
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    ids = torch.tensor([stoi[c] for c in text], dtype=torch.long)
+    n = int(0.9 * len(ids))
+    splits = {'train': ids[:n], 'val': ids[n:]}
 
 
 def get_batch(split):
@@ -170,6 +182,42 @@ def estimate_loss():
     model.train()
     return out
 
+
+def formula_weight(k, i, ndim):
+    """Element i of parameter k (in name order): exact in double, then rounded to float32 on both sides."""
+    u = ((i * 7919 + k * 104729) % 2001) / 1000 - 1  # in [-1, 1]
+    return 0.05 * u if ndim >= 2 else 1 + 0.1 * u
+
+
+def formula_batch(step):
+    x = [[(b * 31 + t * 17 + step * 13 + (b * t) % 7) % 65 for t in range(block_size)] for b in range(batch_size)]
+    y = [[(b * 29 + t * 11 + step * 5 + (b + t) % 3) % 65 for t in range(block_size)] for b in range(batch_size)]
+    return torch.tensor(x), torch.tensor(y)
+
+
+if args.trajectory:
+    with torch.no_grad():
+        for k, (name, p) in enumerate(sorted(model.named_parameters())):
+            vals = [formula_weight(k, i, p.dim()) for i in range(p.numel())]
+            p.copy_(torch.tensor(vals, dtype=torch.float64).to(torch.float32).view(p.shape))
+    steps = []
+    for it in range(max_iters):
+        for g in optimizer.param_groups:
+            g['lr'] = get_lr(it)
+        loss = model(*formula_batch(it))
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        steps.append({'loss': loss.item(), 'grad_norm': norm.item(), 'lr': get_lr(it)})
+    final = {name: {'sum': p.double().sum().item(), 'sum_sq': (p.double() ** 2).sum().item()} for name, p in model.named_parameters()}
+    with open(args.trajectory, 'w') as f:
+        json.dump({'torch': torch.__version__, 'config': {'n_layer': n_layer, 'n_head': n_head, 'n_embd': n_embd, 'block_size': block_size,
+                   'batch_size': batch_size, 'max_iters': max_iters, 'warmup_iters': warmup_iters, 'lr_decay_iters': lr_decay_iters,
+                   'learning_rate': learning_rate, 'min_lr': min_lr, 'beta1': beta1, 'beta2': beta2, 'weight_decay': weight_decay,
+                   'grad_clip': grad_clip}, 'steps': steps, 'final': final}, f, indent=1)
+    print('wrote', args.trajectory)
+    raise SystemExit(0)
 
 t0 = time.time()
 losses = {}
