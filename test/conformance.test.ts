@@ -384,7 +384,8 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
       const saved = G === 4 ? [seq(H), seq(H), seq(H), gates()] : [seq(H), seq(H), gates(), seq(H)];
       return { inputs: [...lead, ...saved], attrs };
     }
-    case 'geluTanhBackward': {
+    case 'geluTanhBackward':
+    case 'reluBackward': {
       // a long row half the time, so the native kernel's vector body and its tail both run
       const s = g.chance(0.5) ? [g.int(1, 3), g.int(8, 300)] : g.shape();
       const d = g.floatType();

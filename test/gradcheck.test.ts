@@ -53,6 +53,7 @@ const DIRECT: Record<string, Direct> = {
   gelu: { inputs: () => [normal(2, 3)], fn: (x) => run('gelu', [x!], {}) },
   geluTanh: { inputs: () => [normal(2, 3)], fn: (x) => run('geluTanh', [x!], {}) },
   geluTanhBackward: { inputs: () => [normal(2, 3), normal(2, 3)], fn: (x, g) => run('geluTanhBackward', [x!, g!], {}) },
+  reluBackward: { inputs: () => [normal(2, 3), normal(2, 3)], fn: (y, g) => run('reluBackward', [y!, g!], {}) },
   silu: { inputs: () => [normal(2, 3)], fn: (x) => run('silu', [x!], {}) },
   leakyRelu: { inputs: () => [normal(2, 3)], fn: (x) => run('leakyRelu', [x!], { slope: 0.2 }) },
   elu: { inputs: () => [normal(2, 3)], fn: (x) => run('elu', [x!], { alpha: 0.7 }) },

@@ -70,6 +70,13 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluBackward(y, gy, out): three float arrays of one dtype and length
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  Arr y = arr(info[0]);
+  ms::reluBackward(y.dt, y.data, arr(info[1]).data, arr(info[2]).data, y.length);
+  return info.Env().Undefined();
+}
+
 // strided(x, out, geometry, base, scatter): geometry is a Float64Array [rank, shape, strides]
 Napi::Value Strided(const Napi::CallbackInfo& info) {
   Arr x = arr(info[0]), o = arr(info[1]);
@@ -166,6 +173,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("where", Napi::Function::New(env, Where));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("strided", Napi::Function::New(env, Strided));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("argReduce", Napi::Function::New(env, ArgReduce));

@@ -68,6 +68,8 @@ struct Operand {
 void unary(int op, DT dt, const void* x, DT outDt, void* out, int64_t n, const double* params);
 void binary(int op, const Operand& a, const Operand& b, DT outDt, void* out, const std::vector<int64_t>& shape);
 void where(const Operand& c, const Operand& a, const Operand& b, void* out, const std::vector<int64_t>& shape);
+// out = y > 0 ? gy : 0 over n float elements (ReLU's gradient; NaN in y gives 0).
+void reluBackward(DT dt, const void* y, const void* gy, void* out, int64_t n);
 void stridedCopy(DT dt, const void* x, void* out, const std::vector<int64_t>& shape,
                  const std::vector<int64_t>& strides, int64_t base, bool scatter);
 

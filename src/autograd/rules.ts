@@ -144,7 +144,9 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     const x = ctx.input(0);
     return [ctx.grad.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI)))];
   },
-  relu: (ctx) => [where(ctx.output().gt(0), ctx.grad, 0)],
+  relu: (ctx) => [run('reluBackward', [ctx.output(), ctx.grad], {})],
+  // Linear in gy, piecewise constant in y (no gradient to y).
+  reluBackward: (ctx) => [null, run('reluBackward', [ctx.input(0), ctx.grad], {})],
   gelu: (ctx) => {
     // d/dx [x Phi(x)] = Phi(x) + x phi(x)
     const x = ctx.input(0);

@@ -140,6 +140,8 @@ export interface PrimitiveAttrs {
   logSoftmaxBackward: { axis: number };
   /** (x, gy) -> gy * d/dx geluTanh(x): GELU's tanh form, differentiated in one pass. */
   geluTanhBackward: NoAttrs;
+  /** (y, gy) -> gy where y > 0, else 0 (y = relu(x)): ReLU's gradient in one pass. */
+  reluBackward: NoAttrs;
   // creation
   full: { shape: number[]; dtype: DType; value: number };
   randomUniform: RandomAttrs;
@@ -298,18 +300,19 @@ function softmaxBackwardDef(name: string): PrimitiveDef<'softmaxBackward' | 'log
   };
 }
 
-/** geluTanhBackward(x, gy): the input gradient of geluTanh, shaped like x. */
-const geluTanhBackwardDef: PrimitiveDef<'geluTanhBackward'> = {
-  infer(inputs) {
-    const name = 'geluTanhBackward';
-    need(name, inputs, 2);
-    const [x, gy] = inputs as [Spec, Spec];
-    floatOnly(name, x);
-    const d = sameDType(name, inputs);
-    if (!shapesEqual(x.shape, gy.shape)) throw new Error(`${name}: input ${fmt(x.shape)} and gradient ${fmt(gy.shape)} differ`);
-    return [{ shape: x.shape, dtype: d }];
-  },
-};
+/** geluTanhBackward(x, gy) and reluBackward(y, gy): an activation's input gradient, shaped like x. */
+function activationBackwardDef(name: 'geluTanhBackward' | 'reluBackward'): PrimitiveDef<'geluTanhBackward' | 'reluBackward'> {
+  return {
+    infer(inputs) {
+      need(name, inputs, 2);
+      const [x, gy] = inputs as [Spec, Spec];
+      floatOnly(name, x);
+      const d = sameDType(name, inputs);
+      if (!shapesEqual(x.shape, gy.shape)) throw new Error(`${name}: input ${fmt(x.shape)} and gradient ${fmt(gy.shape)} differ`);
+      return [{ shape: x.shape, dtype: d }];
+    },
+  };
+}
 
 export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   neg: unaryNumeric('neg'),
@@ -602,7 +605,8 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   },
   softmaxBackward: softmaxBackwardDef('softmaxBackward'),
   logSoftmaxBackward: softmaxBackwardDef('logSoftmaxBackward'),
-  geluTanhBackward: geluTanhBackwardDef,
+  geluTanhBackward: activationBackwardDef('geluTanhBackward'),
+  reluBackward: activationBackwardDef('reluBackward'),
   full: {
     infer(inputs, a) {
       need('full', inputs, 0);

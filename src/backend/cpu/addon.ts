@@ -21,6 +21,8 @@ export interface Addon {
   // The Float64Array `geometry` arguments pack the integers a kernel needs; addon.cc lists each layout.
   binary(op: number, a: Data, b: Data, out: Data, geometry: Float64Array): void;
   where(c: Data, a: Data, b: Data, out: Data, geometry: Float64Array): void;
+  /** Absent from addons built before it (the reference kernel then runs). */
+  reluBackward?(y: Data, gy: Data, out: Data): void;
   strided(x: Data, out: Data, geometry: Float64Array, base: number, scatter: boolean): void;
   reduce(op: number, x: Data, geometry: Float64Array, out: Data): void;
   argReduce(isMax: boolean, x: Data, outer: number, len: number, inner: number, out: Int32Array): void;

@@ -297,6 +297,14 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
           return [out];
         }
       : delegate('geluTanhBackward'), // an addon built before vmath.cc
+    reluBackward: native.reluBackward
+      ? (inputs, _a, outs) => {
+          const [y, gy] = inputs as [In, In];
+          const out = alloc(outs[0]!);
+          native.reluBackward!(y.storage.data, gy.storage.data, out.data);
+          return [out];
+        }
+      : delegate('reluBackward'),
     silu: unary(UNARY.silu),
     leakyRelu: unary(UNARY.leakyRelu, (a: PrimitiveAttrs['leakyRelu']) => [a.slope, 0, 0]),
     elu: unary(UNARY.elu, (a: PrimitiveAttrs['elu']) => [a.alpha, 0, 0]),

@@ -72,6 +72,8 @@ export const elementwiseKernels = {
   gelu: mapUnary(gelu),
   geluTanh: mapUnary(geluTanh),
   geluTanhBackward: mapBinary(geluTanhBackward),
+  // NaN in y gives 0, as where(y > 0, gy, 0) does
+  reluBackward: mapBinary((y, gy) => (y > 0 ? gy : 0)),
   silu: mapUnary((x) => x * sigmoid(x)),
   floor: mapUnary(Math.floor),
   logicalNot: mapUnary((x) => (x === 0 ? 1 : 0)),
