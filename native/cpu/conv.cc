@@ -352,9 +352,14 @@ __attribute__((target("avx512f"))) void directTile(int64_t K, const float* src, 
 }
 
 // The same product for "same" convolutions (stride 1, WO == W): positions are p = oh * W + ow, so
-// the image needs no padding columns; taps whose column leaves the image are masked off per lane
-// (masks[v * KW + kw] for vector v), and the tile stores straight into the output rows.
-template <int V>
+// the image needs no padding columns, and the tile stores straight into the output rows. Taps whose
+// column leaves the image either read a copy of the image shifted by that column with zeros where
+// it left (MASKED false: sameConv's shifted sources), or are masked off per lane (masks[v * KW + kw]
+// for vector v). The masked loads are what cost: on this machine (Xeon, AVX-512; one tile on hot
+// caches, 32 and 64 channels) the tile ran at 120-160 GFLOP/s with them and 180-200 with plain
+// loads, and keeping the masks in mask registers or loading them straight from memory (instead of
+// a move per vector and tap) did not help.
+template <int V, bool MASKED>
 __attribute__((target("avx512f"))) void sameTile(int64_t K, const float* src, const int64_t* koff,
                                                   const uint8_t* kwOf, const uint16_t* masks, int64_t KW,
                                                   const float* a, float* out, int64_t ld, int64_t valid) {
@@ -363,11 +368,15 @@ __attribute__((target("avx512f"))) void sameTile(int64_t K, const float* src, co
     for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; k++) {
     const float* s = src + koff[k];
-    const uint16_t* m = masks + kwOf[k];
     __m512 b[V];
-    // A plain load then a zeroing move (GCC keeps the accumulators in memory around masked loads);
-    // the source has guard zeros on both sides, so the unmasked load stays in the buffer.
-    for (int v = 0; v < V; v++) b[v] = _mm512_maskz_mov_ps(m[v * KW], _mm512_loadu_ps(s + v * VEC));
+    if (MASKED) {
+      // A plain load then a zeroing move (GCC keeps the accumulators in memory around masked
+      // loads); the source has guard zeros on both sides, so the unmasked load stays in the buffer.
+      const uint16_t* m = masks + kwOf[k];
+      for (int v = 0; v < V; v++) b[v] = _mm512_maskz_mov_ps(m[v * KW], _mm512_loadu_ps(s + v * VEC));
+    } else {
+      for (int v = 0; v < V; v++) b[v] = _mm512_loadu_ps(s + v * VEC);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < TILE_OB; i++) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -400,6 +409,7 @@ struct DirectProduct {
   const uint8_t* kwOf = nullptr;
   const uint16_t* masks = nullptr;
   int64_t KW = 0;
+  bool shifted = false;  // a "same" convolution over shifted sources: no masks
 };
 
 // Vectors in the next tile when `left` remain: 3, except that 4 go as 2 + 2 (a 1-vector tile
@@ -418,12 +428,21 @@ void directRange(const DirectProduct& d, int64_t mb, int64_t p0, int64_t p1) {
     for (int64_t p = p0, vecs = 0; p < p1; p += vecs * VEC) {
       vecs = tileVectors((p1 - p + VEC - 1) / VEC);
       const uint16_t* m = d.masks + (p / VEC) * d.KW;
-      if (vecs == 3)
-        sameTile<3>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
-      else if (vecs == 2)
-        sameTile<2>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
-      else
-        sameTile<1>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, out + (p - p0), ld, p1 - p);
+      float* o = out + (p - p0);
+      if (d.shifted) {
+        if (vecs == 3)
+          sameTile<3, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
+        else if (vecs == 2)
+          sameTile<2, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
+        else
+          sameTile<1, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
+      } else if (vecs == 3) {
+        sameTile<3, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
+      } else if (vecs == 2) {
+        sameTile<2, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
+      } else {
+        sameTile<1, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
+      }
     }
     if (rows < TILE_OB)
       for (int64_t i = 0; i < rows; i++)
@@ -552,24 +571,51 @@ void runDirect(const ConvGeom& g, int64_t srcFloats, const Build& image) {
   }
 }
 
+// The KW planes of one channel xc [H, W] in sameConv's shifted source: plane kw (chan floats from
+// d + kw * chan) is ph zero rows, the image shifted left by kw * dw - pw with zeros where it left
+// the row, then zero rows to the end. rowMasks[v * KW + kw] keeps the lanes of vector v of the
+// image that stay in it. Vector stores only (with memcpy, std::fill and a loop per cleared column,
+// building took about 9% of a 64-channel 8 x 8 input gradient, this about 5%); a store may run up
+// to 15 floats past its region into the next one, which is written after it (the caller leaves room
+// past the last).
+__attribute__((target("avx512f"))) void shiftedPlanes(const float* xc, int64_t H, int64_t W, int64_t ph, int64_t KW,
+                                                       int64_t dw, int64_t pw, int64_t chan, const uint16_t* rowMasks,
+                                                       float* d) {
+  const int64_t HW = H * W, top = ph * W;
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t kw = 0; kw < KW; kw++, d += chan) {
+    const float* from = xc + kw * dw - pw;
+    for (int64_t j = 0; j < top; j += VEC) _mm512_storeu_ps(d + j, zero);
+    // Masked-off lanes are not read, so the loads may start before xc or end past it.
+    for (int64_t j = 0, v = 0; j < HW; j += VEC, v++)
+      _mm512_storeu_ps(d + top + j, _mm512_maskz_loadu_ps(rowMasks[v * KW + kw], from + j));
+    for (int64_t j = top + roundUp(HW, VEC); j < chan; j += VEC) _mm512_storeu_ps(d + j, zero);
+  }
+}
+
 // A "same" convolution (stride 1, output as wide as the input) of `in` [N, Cin, H, W] into
 // out [N, groups * Og, HO, W] through sameTile; weight(gr, m, c, kh, kw) gives group gr's weight
-// from its input channel c to its output channel m.
+// from its input channel c to its output channel m. When KW copies of the image fit in about half
+// of L2 (1 MB), the source holds, for each channel c and kernel column kw, the padded image shifted
+// left by kw * dw - pw with zeros where it left the row (plane c * KW + kw), so tap (c, kh, kw) is
+// one unmasked run of that plane; otherwise one padded plane per channel, read through masks.
 template <class Weight>
 void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_t W, int64_t HO, int64_t groups,
               int64_t Cg, int64_t Og, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
               const Weight& weight, float* out) {
   const int64_t Hp = H + 2 * ph, chan = Hp * W, P = HO * W, K = Cg * KH * KW;
+  const bool shifted = Cin * KW * chan * int64_t(sizeof(float)) <= (int64_t(1) << 20);
+  const int64_t copies = shifted ? KW : 1;  // planes per channel
   const int64_t guard = roundUp(pw, VEC) + VEC;
   const int64_t tail = (KH - 1) * dh * W + (KW - 1) * dw + TILE_V * VEC + VEC;
-  const int64_t srcFloats = guard + Cin * chan + tail;
+  const int64_t srcFloats = guard + Cin * copies * chan + tail;
   std::vector<int64_t> koff(static_cast<size_t>(K));
   std::vector<uint8_t> kwOf(static_cast<size_t>(K));
   for (int64_t c = 0; c < Cg; c++)
     for (int64_t kh = 0; kh < KH; kh++)
       for (int64_t kw = 0; kw < KW; kw++) {
         const int64_t k = (c * KH + kh) * KW + kw;
-        koff[k] = c * chan + kh * dh * W + kw * dw - pw;
+        koff[k] = shifted ? (c * KW + kw) * chan + kh * dh * W : c * chan + kh * dh * W + kw * dw - pw;
         kwOf[k] = static_cast<uint8_t>(kw);
       }
   const int64_t nv = roundUp(P, TILE_V * VEC) / VEC;
@@ -583,29 +629,56 @@ void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_
       }
       masks[v * KW + kw] = m;
     }
+  // For shiftedPlanes: the lanes of each image vector whose shifted column stays in the image.
+  const int64_t HW = H * W, nvx = (HW + VEC - 1) / VEC;
+  std::vector<uint16_t> rowMasks(static_cast<size_t>(nvx * KW));
+  for (int64_t v = 0; v < nvx; v++)
+    for (int64_t kw = 0; kw < KW; kw++) {
+      uint16_t m = 0;
+      for (int64_t l = 0; l < VEC; l++) {
+        const int64_t q = v * VEC + l, iw = q % W + kw * dw - pw;
+        if (q < HW && iw >= 0 && iw < W) m |= static_cast<uint16_t>(1u << l);
+      }
+      rowMasks[v * KW + kw] = m;
+    }
   const int64_t mbs = (Og + TILE_OB - 1) / TILE_OB;
+  // A[m, k] = weight(gr, m, c, kh, kw) for k = (c * KH + kh) * KW + kw, packed as packRows does
+  // (without packRows' divisions per element, 5-7% of the forward pass on 64 channels).
   std::vector<float> a(static_cast<size_t>(groups * mbs * K * TILE_OB));
   for (int64_t gr = 0; gr < groups; gr++)
-    packRows(Og, K, [&](int64_t m, int64_t k) { return weight(gr, m, k / (KH * KW), (k / KW) % KH, k % KW); },
-             a.data() + gr * mbs * K * TILE_OB);
+    for (int64_t mb = 0; mb < mbs; mb++) {
+      float* o = a.data() + (gr * mbs + mb) * K * TILE_OB;
+      for (int64_t c = 0; c < Cg; c++)
+        for (int64_t kh = 0; kh < KH; kh++)
+          for (int64_t kw = 0; kw < KW; kw++, o += TILE_OB)
+            for (int64_t i = 0; i < TILE_OB; i++) {
+              const int64_t m = mb * TILE_OB + i;
+              o[i] = m < Og ? weight(gr, m, c, kh, kw) : 0.0f;
+            }
+    }
   runDirect(g, srcFloats, [&](int64_t n, float* buf) {
     std::fill(buf, buf + guard, 0.0f);
     float* src = buf + guard;
     const float* xn = in + n * Cin * H * W;
     for (int64_t c = 0; c < Cin; c++) {
-      float* d = src + c * chan;
-      std::fill(d, d + ph * W, 0.0f);
-      std::memcpy(d + ph * W, xn + c * H * W, sizeof(float) * H * W);
-      std::fill(d + (ph + H) * W, d + chan, 0.0f);
+      if (!shifted) {
+        float* d = src + c * chan;
+        std::fill(d, d + ph * W, 0.0f);
+        std::memcpy(d + ph * W, xn + c * H * W, sizeof(float) * H * W);
+        std::fill(d + (ph + H) * W, d + chan, 0.0f);
+        continue;
+      }
+      shiftedPlanes(xn + c * HW, H, W, ph, KW, dw, pw, chan, rowMasks.data(), src + c * KW * chan);
     }
-    std::fill(src + Cin * chan, src + Cin * chan + tail, 0.0f);
+    std::fill(src + Cin * copies * chan, src + Cin * copies * chan + tail, 0.0f);
     std::vector<DirectProduct> prods;
     for (int64_t gr = 0; gr < groups; gr++) {
-      DirectProduct d{src + gr * Cg * chan, koff.data(), K, a.data() + gr * mbs * K * TILE_OB, Og, P, W, W,
+      DirectProduct d{src + gr * Cg * copies * chan, koff.data(), K, a.data() + gr * mbs * K * TILE_OB, Og, P, W, W,
                       out + (n * groups + gr) * Og * P, P, 0, 1};
       d.kwOf = kwOf.data();
       d.masks = masks.data();
       d.KW = KW;
+      d.shifted = shifted;
       prods.push_back(d);
     }
     return prods;
@@ -766,31 +839,28 @@ __attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi
 // The weight gradient: gw[o, k] = sum_n sum_(oh, ow) gy[n, o, oh, ow] * src_n[koff[k] + oh * Wq + ow],
 // over the forward layout. Vectors run over output channels (gy is transposed per image to
 // [position, channel]) and each source value is broadcast, so only valid positions are visited and
-// no lanes need adding up. A task owns R taps x 16 V output channels of gw and sums images in fixed
-// chunks (chunks in order), positions in order: the order depends on the geometry only.
+// no lanes need adding up. A tile owns R taps x 16 V output channels of gw and sums one image's
+// positions in order, continuing (with `accumulate`) from the sums an earlier image left in `out`;
+// images go in fixed chunks (chunks in order): the order depends on the geometry only.
 template <int V, int R>
-__attribute__((target("avx512f"))) void weightTile(int64_t images, const float* src, int64_t srcStride,
-                                                    const float* gyT, int64_t gyStride, int64_t ldo,
-                                                    const int64_t* koff, int64_t HO, int64_t WO, int64_t Wq,
-                                                    float* out) {
+__attribute__((target("avx512f"))) void weightTile(const float* src, const float* gyT, int64_t ldo, const int64_t* koff,
+                                                    int64_t HO, int64_t WO, int64_t Wq, float* out, bool accumulate) {
   __m512 acc[R][V];
   for (int i = 0; i < R; i++)
-    for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
-  for (int64_t n = 0; n < images; n++) {
-    const float* base[R];
-    for (int i = 0; i < R; i++) base[i] = src + n * srcStride + koff[i];
-    const float* gq = gyT + n * gyStride;
-    for (int64_t oh = 0; oh < HO; oh++) {
-      for (int64_t ow = 0; ow < WO; ow++) {
-        const int64_t p = oh * Wq + ow;
-        __m512 gv[V];
-        for (int v = 0; v < V; v++) gv[v] = _mm512_loadu_ps(gq + v * VEC);
-        gq += ldo;
+    for (int v = 0; v < V; v++) acc[i][v] = accumulate ? _mm512_loadu_ps(out + i * V * VEC + v * VEC) : _mm512_setzero_ps();
+  const float* base[R];
+  for (int i = 0; i < R; i++) base[i] = src + koff[i];
+  const float* gq = gyT;
+  for (int64_t oh = 0; oh < HO; oh++) {
+    for (int64_t ow = 0; ow < WO; ow++) {
+      const int64_t p = oh * Wq + ow;
+      __m512 gv[V];
+      for (int v = 0; v < V; v++) gv[v] = _mm512_loadu_ps(gq + v * VEC);
+      gq += ldo;
 #pragma GCC unroll 12
-        for (int i = 0; i < R; i++) {
-          const __m512 b = _mm512_set1_ps(base[i][p]);
-          for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(b, gv[v], acc[i][v]);
-        }
+      for (int i = 0; i < R; i++) {
+        const __m512 b = _mm512_set1_ps(base[i][p]);
+        for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(b, gv[v], acc[i][v]);
       }
     }
   }
@@ -808,11 +878,16 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
   const int64_t ow16 = V * VEC, obs = (Og + ow16 - 1) / ow16, OgPad = obs * ow16, ldo = g.groups * OgPad;
   const int64_t kbs = (K + R - 1) / R;
   koff.resize(static_cast<size_t>(kbs * R), 0);
-  const int64_t srcStride = roundUp(sourceFloats(g.C, L.chan, koff, g.HO * L.Wq), VEC) + (g.groups - 1) * g.Cg * L.chan;
-  const int64_t gyStride = P * ldo;
-  // Images per chunk: about 1 MB of sources and gradients, so a chunk stays in L2.
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.N, (int64_t(1) << 18) / (srcStride + gyStride)));
-  const int64_t tiles = g.groups * obs * kbs;
+  const int64_t srcFloats = roundUp(sourceFloats(g.C, L.chan, koff, g.HO * L.Wq), VEC) + (g.groups - 1) * g.Cg * L.chan;
+  const int64_t gyFloats = P * ldo;
+  // Images are summed in chunks of `chunk` (16 chunks where there are enough images: threads take
+  // whole chunks, and 16 split evenly over 2 or 4 of them), each chunk's sum is added to the total in
+  // chunk order. A chunk runs image by image: each image's phase-split copy and transposed gradient
+  // are built once and read by every tile while they are in L1 (the tiles' running sums wait in
+  // `sums` between images). Summing a whole chunk per tile instead streamed the chunk's gradients
+  // from L2 once per tile, one 64-byte vector per 6 multiply-adds on 64 channels.
+  const int64_t chunk = std::max<int64_t>(1, (g.N + 15) / 16);
+  const int64_t tiles = g.groups * obs * kbs, tileFloats = R * ow16;
   const bool parallel = convFlops(g) >= 4e6 && pool().size() > 1;
   auto forEach = [&](int64_t n, const std::function<void(int64_t)>& fn) {
     if (parallel && n > 1)
@@ -820,13 +895,11 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
     else
       for (int64_t t = 0; t < n; t++) fn(t);
   };
-  // Image n0 + i of a chunk into slot i of the chunk's buffers.
-  auto build = [&](int64_t n0, int64_t i, float* srcs, float* gyTs) {
-    float* s = srcs + i * srcStride;
-    buildPhases(x + (n0 + i) * g.C * g.H * g.W, g.C, g.H, g.W, L, s);
-    std::fill(s + g.C * L.chan, s + srcStride, 0.0f);
-    float* q = gyTs + i * gyStride;
-    const float* gyn = gy + (n0 + i) * g.O * P;
+  // Image n: the phase-split copy into s, the gradient transposed to [position, channel] into q.
+  auto build = [&](int64_t n, float* s, float* q) {
+    buildPhases(x + n * g.C * g.H * g.W, g.C, g.H, g.W, L, s);
+    std::fill(s + g.C * L.chan, s + srcFloats, 0.0f);
+    const float* gyn = gy + n * g.O * P;
     for (int64_t gr = 0; gr < g.groups; gr++) {
       const float* from = gyn + gr * Og * P;
       float* to = q + gr * OgPad;
@@ -845,56 +918,69 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
       }
     }
   };
-  // Tile t of a chunk's sum, stored into (first) or added to dst0.
-  auto tile = [&](int64_t t, int64_t images, const float* srcs, const float* gyTs, float* dst0, bool first) {
+  // Tile t of one image, added to (or, for a chunk's first image, stored into) its running sums.
+  auto tile = [&](int64_t t, const float* s, const float* q, float* sums, bool first) {
     const int64_t gr = t / (obs * kbs), ob = (t / kbs) % obs, kb = t % kbs;
-    alignas(64) float out[12 * 4 * VEC];
-    const float* src = srcs + gr * g.Cg * L.chan;
-    const float* gq = gyTs + gr * OgPad + ob * ow16;
+    const float* src = s + gr * g.Cg * L.chan;
+    const float* gq = q + gr * OgPad + ob * ow16;
     const int64_t* ko = koff.data() + kb * R;
+    float* out = sums + t * tileFloats;
     if (V == 1)
-      weightTile<1, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      weightTile<1, 12>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
     else if (V == 2)
-      weightTile<2, 12>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      weightTile<2, 12>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
     else if (V == 3)
-      weightTile<3, 8>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
+      weightTile<3, 8>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
     else
-      weightTile<4, 6>(images, src, srcStride, gq, gyStride, ldo, ko, g.HO, g.WO, L.Wq, out);
-    for (int64_t i = 0; i < R && kb * R + i < K; i++)
-      for (int64_t j = 0; j < ow16 && ob * ow16 + j < Og; j++) {
-        float& dst = dst0[(gr * Og + ob * ow16 + j) * K + kb * R + i];
-        dst = first ? out[i * ow16 + j] : dst + out[i * ow16 + j];
-      }
+      weightTile<4, 6>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
   };
-  const int64_t chunks = (g.N + chunk - 1) / chunk, WN = g.O * K;
+  // The sums in tile order (tile t: R taps x ow16 channels) into gw [O, K].
+  const int64_t TF = tiles * tileFloats;
+  auto scatter = [&](const float* sums) {
+    for (int64_t t = 0; t < tiles; t++) {
+      const int64_t gr = t / (obs * kbs), ob = (t / kbs) % obs, kb = t % kbs;
+      const float* out = sums + t * tileFloats;
+      for (int64_t i = 0; i < R && kb * R + i < K; i++)
+        for (int64_t j = 0; j < ow16 && ob * ow16 + j < Og; j++) gw[(gr * Og + ob * ow16 + j) * K + kb * R + i] = out[i * ow16 + j];
+    }
+  };
+  static thread_local Buf<float> srcBuf, gyBuf;
+  const int64_t chunks = (g.N + chunk - 1) / chunk;
+  // Chunk c's sums (in tile order) into sums.
+  auto chunkSum = [&](int64_t c, float* sums, bool parallelTiles) {
+    float* s = srcBuf.get(srcFloats);
+    float* q = gyBuf.get(gyFloats);
+    const int64_t n0 = c * chunk, images = std::min(chunk, g.N - n0);
+    for (int64_t i = 0; i < images; i++) {
+      build(n0 + i, s, q);
+      if (parallelTiles)
+        forEach(tiles, [&](int64_t t) { tile(t, s, q, sums, i == 0); });
+      else
+        for (int64_t t = 0; t < tiles; t++) tile(t, s, q, sums, i == 0);
+    }
+  };
+  std::vector<float> total(static_cast<size_t>(TF));
   if (parallel && chunks > 1) {
-    // Threads take whole chunks (built and summed in one core's cache; splitting a chunk's tiles
-    // between cores moves its data from one cache to the other), each into its own partial sum;
-    // the partial sums are then added in chunk order, the same order as the serial loop below.
-    std::vector<float> part(static_cast<size_t>(chunks * WN));
-    pool().run(chunks, [&](int64_t c) {
-      static thread_local Buf<float> srcBuf, gyBuf;
-      float* srcs = srcBuf.get(chunk * srcStride);
-      float* gyTs = gyBuf.get(chunk * gyStride);
-      const int64_t n0 = c * chunk, images = std::min(chunk, g.N - n0);
-      for (int64_t i = 0; i < images; i++) build(n0, i, srcs, gyTs);
-      for (int64_t t = 0; t < tiles; t++) tile(t, images, srcs, gyTs, part.data() + c * WN, true);
-    });
-    parallelFor(WN, 1024, chunks, [&](int64_t b, int64_t e) {
+    // Threads take whole chunks (built and summed in one core's cache), each into its own partial
+    // sum; the partial sums are then added in chunk order, the same order as the serial loop below.
+    std::vector<float> part(static_cast<size_t>(chunks * TF));
+    pool().run(chunks, [&](int64_t c) { chunkSum(c, part.data() + c * TF, false); });
+    parallelFor(TF, 1024, chunks, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) {
         float s = part[i];
-        for (int64_t c = 1; c < chunks; c++) s += part[c * WN + i];
-        gw[i] = s;
+        for (int64_t c = 1; c < chunks; c++) s += part[c * TF + i];
+        total[i] = s;
       }
     });
-    return;
+  } else {
+    std::vector<float> sums(static_cast<size_t>(TF));
+    for (int64_t c = 0; c < chunks; c++) {
+      chunkSum(c, c == 0 ? total.data() : sums.data(), true);
+      if (c > 0)
+        for (int64_t i = 0; i < TF; i++) total[i] += sums[i];
+    }
   }
-  std::vector<float> srcs(static_cast<size_t>(chunk * srcStride)), gyTs(static_cast<size_t>(chunk * gyStride));
-  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
-    const int64_t images = std::min(chunk, g.N - n0);
-    forEach(images, [&](int64_t i) { build(n0, i, srcs.data(), gyTs.data()); });
-    forEach(tiles, [&](int64_t t) { tile(t, images, srcs.data(), gyTs.data(), gw, n0 == 0); });
-  }
+  scatter(total.data());
 }
 
 }  // namespace
