@@ -12,12 +12,12 @@
  *   node dist/bench/models.js --profile=gpt        profiles milestones' step alone: top functions by self time
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { arg, flag, repoRoot, writeReport } from './cli.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
-import { fileURLToPath } from 'node:url';
 import {
   availableBackends,
   describeBackend,
@@ -36,14 +36,8 @@ import { buildResNetStep as buildResNet } from './resnet20.js';
 import { MinAtarQNetwork } from '../papers/2013-dqn/model.js';
 
 const F = nn.functional;
-const here = dirname(fileURLToPath(import.meta.url));
-// dist-*/bench/models.js -> the repository root, where models_torch.py and MODELS.md live
-const root = join(here, '..', '..');
-const arg = (name: string, dflt: string): string => {
-  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : dflt;
-};
-const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+// dist-*/bench/*.js -> the repository root, where models_torch.py and MODELS.md live
+const root = repoRoot(import.meta.url);
 
 const DEVICE = arg('device', availableBackends().includes('cpu') ? 'cpu' : 'reference');
 const RUNS = Number(arg('runs', '5'));
@@ -369,15 +363,7 @@ async function main(): Promise<void> {
   if (!flag('no-write') && !ONLY) {
     // the hand-written analysis below the marker (profiles, where the time goes) survives a rerun
     const path = join(root, 'bench', 'MODELS.md');
-    let notes = '';
-    try {
-      const old = readFileSync(path, 'utf8');
-      const at = old.indexOf(NOTES_MARKER);
-      if (at >= 0) notes = old.slice(at);
-    } catch {
-      // first run: no notes yet
-    }
-    writeFileSync(path, report(results, info) + (notes ? '\n' + notes : ''));
+    writeReport(path, report(results, info), NOTES_MARKER);
     console.log('wrote bench/MODELS.md');
   }
 }
