@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <functional>
@@ -593,16 +594,285 @@ __attribute__((target("avx512f"))) void shiftedPlanes(const float* xc, int64_t H
   }
 }
 
+// out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers.
+__attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
+  __m512 r[16], t[16];
+  // The masked forms with every lane kept: GCC 12 warns about the unmasked ones' undefined source.
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 all = 0xffff;
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 16; i += 2) {  // interleave rows in pairs
+    t[i] = _mm512_mask_unpacklo_ps(z, all, r[i], r[i + 1]);
+    t[i + 1] = _mm512_mask_unpackhi_ps(z, all, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // then pairs of pairs (groups of 4 within each 128-bit lane)
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 16; i += 8)  // then 128-bit lanes across groups of 8 rows
+    for (int j = 0; j < 4; j++) {
+      t[i + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0x88);
+      t[i + 4 + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0xDD);
+    }
+  for (int j = 0; j < 8; j++) {  // and across the two halves
+    r[j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0xDD);
+  }
+  for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * ldo, r[i]);
+}
+
+// ---------------------------------------------------------------- Winograd F(2 x 2, 3 x 3)
+//
+// On 8 x 8 images the direct tiles above already run at this machine's multiply-add peak (sameTile
+// and a tile vectorised over output channels alike, about 190 GFLOP/s on one core), so the way to
+// oneDNN's speed is fewer multiplies. Winograd's minimal filtering (Lavin and Gray, "Fast Algorithms
+// for Convolutional Neural Networks", CVPR 2016) computes each 2 x 2 block of outputs from the 4 x 4
+// block of inputs around it with 16 multiplies per (input, output) channel pair instead of 36:
+//   Y = A^T [(G g G^T) .* (B^T d B)] A.
+// Per image: the image copied channels-last inside a zero border; its blocks transformed (vectors
+// over input channels); for each of the 16 transformed positions xi a product over input channels
+// (winogradProduct: vectors over output channels); the inverse transform into [position, channel];
+// last the transpose into NCHW. The transforms only add, subtract and halve (the kernel's in double):
+// against a float64 sum, 64 channels of inputs and weights in [-1, 1] came out within 1.2e-5 (the
+// direct kernel: 2.2e-5), the products being 64 terms long instead of 576. Every sum runs in an order
+// fixed by the geometry, one image per task. One thread, batch 128: 1.7-1.9x sameTile's speed on 64
+// channels (8 x 8), 1.25-1.4x on 32 (16 x 16). The buffers start on cache lines (alignedFloats):
+// unaligned, each vector store touched two lines and the whole ran 10-20% slower.
+
+// 3 x 3 "same" convolutions (stride, dilation and padding 1) of even-sized images of at most 256
+// positions, with input channels in 16s and output channels in 32s. (Larger images and 16 output
+// channels, ResNet-20's first stage, stay with sameTile: not measured.)
+bool winogradFits(int64_t H, int64_t W, int64_t HO, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh,
+                  int64_t dw, int64_t Cg, int64_t Og) {
+  return KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
+         H * W <= 256 && Cg % 16 == 0 && Og % 32 == 0;
+}
+
+// One transformed position's product for R blocks and 16 V output channels, vectorised over output
+// channels (the layout oneDNN uses): out[j * ldo + i] = sum_c v[j * ldv + c] * u[c * 16 V + i] for
+// j < R, i < 16 V, c < C, each a chain of multiply-adds in c order. Per input channel: V weight
+// vectors loaded and R values broadcast for V R multiply-adds (24 accumulators: V = 4 with R = 6,
+// V = 2 with R = 12).
+template <int V, int R>
+__attribute__((target("avx512f"))) void winogradProduct(int64_t C, const float* v, int64_t ldv, const float* u,
+                                                         float* out, int64_t ldo) {
+  __m512 acc[R][V];
+  for (int j = 0; j < R; j++)
+    for (int i = 0; i < V; i++) acc[j][i] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < C; c++, u += V * VEC) {
+    __m512 w[V];
+    for (int i = 0; i < V; i++) w[i] = _mm512_loadu_ps(u + i * VEC);
+#pragma GCC unroll 12
+    for (int j = 0; j < R; j++) {
+      const __m512 b = _mm512_set1_ps(v[j * ldv + c]);
+      for (int i = 0; i < V; i++) acc[j][i] = _mm512_fmadd_ps(b, w[i], acc[j][i]);
+    }
+  }
+  for (int j = 0; j < R; j++)
+    for (int i = 0; i < V; i++) _mm512_storeu_ps(out + j * ldo + i * VEC, acc[j][i]);
+}
+
+// winogradProduct for r <= R blocks.
+template <int V, int R>
+void winogradProducts(int64_t r, int64_t C, const float* v, int64_t ldv, const float* u, float* out, int64_t ldo) {
+  if constexpr (R > 1) {
+    if (r < R) {
+      winogradProducts<V, R - 1>(r, C, v, ldv, u, out, ldo);
+      return;
+    }
+  }
+  winogradProduct<V, R>(C, v, ldv, u, out, ldo);
+}
+
+// The input transform of an H x W image: x [H + 2, W + 2, C] (padded, channels-last) to
+// v[xi * ld + t * C + c] = (B^T d B)[xi] for the 4 x 4 block d at (2 ty, 2 tx), block
+// t = ty * W / 2 + tx, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+__attribute__((target("avx512f"))) void winogradInput(const float* x, int64_t H, int64_t W, int64_t C, int64_t ld,
+                                                       float* v) {
+  const int64_t Wp = W + 2;
+  for (int64_t t = 0; t < H * W / 4; t++) {
+    const int64_t ty = t / (W / 2), tx = t % (W / 2);
+    const float* d = x + (2 * ty * Wp + 2 * tx) * C;
+    for (int64_t c = 0; c < C; c += VEC) {
+      __m512 r[4][4];
+      for (int i = 0; i < 4; i++) {  // along row i of the block
+        const float* row = d + i * Wp * C + c;
+        const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + C), a2 = _mm512_loadu_ps(row + 2 * C),
+                     a3 = _mm512_loadu_ps(row + 3 * C);
+        r[i][0] = _mm512_sub_ps(a0, a2);
+        r[i][1] = _mm512_add_ps(a1, a2);
+        r[i][2] = _mm512_sub_ps(a2, a1);
+        r[i][3] = _mm512_sub_ps(a1, a3);
+      }
+      for (int j = 0; j < 4; j++) {  // then down column j: xi = i * 4 + j
+        float* o = v + j * ld + t * C + c;
+        _mm512_storeu_ps(o, _mm512_sub_ps(r[0][j], r[2][j]));
+        _mm512_storeu_ps(o + 4 * ld, _mm512_add_ps(r[1][j], r[2][j]));
+        _mm512_storeu_ps(o + 8 * ld, _mm512_sub_ps(r[2][j], r[1][j]));
+        _mm512_storeu_ps(o + 12 * ld, _mm512_sub_ps(r[1][j], r[3][j]));
+      }
+    }
+  }
+}
+
+// The output transform: m[xi * ld + t * O + o] to y[position * O + o] (positions oh * W + ow),
+// A^T m A with A^T = [1 1 1 0; 0 1 -1 -1].
+__attribute__((target("avx512f"))) void winogradOutput(const float* m, int64_t H, int64_t W, int64_t O, int64_t ld,
+                                                        float* y) {
+  for (int64_t t = 0; t < H * W / 4; t++) {
+    const int64_t ty = t / (W / 2), tx = t % (W / 2);
+    for (int64_t o = 0; o < O; o += VEC) {
+      __m512 u[2][4];
+      for (int j = 0; j < 4; j++) {  // down column j
+        const float* s = m + j * ld + t * O + o;
+        const __m512 a0 = _mm512_loadu_ps(s), a1 = _mm512_loadu_ps(s + 4 * ld), a2 = _mm512_loadu_ps(s + 8 * ld),
+                     a3 = _mm512_loadu_ps(s + 12 * ld);
+        u[0][j] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+        u[1][j] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
+      }
+      for (int i = 0; i < 2; i++) {  // then along each row
+        float* row = y + ((2 * ty + i) * W + 2 * tx) * O + o;
+        _mm512_storeu_ps(row, _mm512_add_ps(_mm512_add_ps(u[i][0], u[i][1]), u[i][2]));
+        _mm512_storeu_ps(row + O, _mm512_sub_ps(_mm512_sub_ps(u[i][1], u[i][2]), u[i][3]));
+      }
+    }
+  }
+}
+
+// The image xn [C, H, W] channels-last inside the zero border of x [H + 2, W + 2, C]: 16 x 16 blocks
+// (channels x positions) transposed, then each position's 16 channels stored in place.
+__attribute__((target("avx512f"))) void winogradChannelsLast(const float* xn, int64_t C, int64_t H, int64_t W,
+                                                              float* x) {
+  const int64_t P = H * W, Wp = W + 2;
+  alignas(64) float blk[VEC * VEC];
+  for (int64_t c = 0; c < C; c += VEC) {
+    int64_t p = 0, oh = 0, ow = 0;  // position p = oh * W + ow
+    for (; p + VEC <= P; p += VEC) {
+      transpose16(xn + c * P + p, P, blk, VEC);
+      for (int64_t q = 0; q < VEC; q++) {
+        _mm512_storeu_ps(x + ((oh + 1) * Wp + ow + 1) * C + c, _mm512_load_ps(blk + q * VEC));
+        if (++ow == W) {
+          ow = 0;
+          oh++;
+        }
+      }
+    }
+    for (; p < P; p++)
+      for (int64_t i = 0; i < VEC; i++) x[((p / W + 1) * Wp + p % W + 1) * C + c + i] = xn[(c + i) * P + p];
+  }
+}
+
+// n floats from b starting on a 64-byte boundary, so that whole-vector loads and stores each touch
+// one cache line.
+float* alignedFloats(Buf<float>& b, int64_t n) {
+  const uintptr_t p = reinterpret_cast<uintptr_t>(b.get(n + VEC));
+  return reinterpret_cast<float*>((p + 63) / 64 * 64);
+}
+
+// sameConv's product (for the shapes winogradFits takes) through Winograd F(2 x 2, 3 x 3).
+template <class Weight>
+void winogradConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_t W, int64_t groups, int64_t Cg,
+                  int64_t Og, const Weight& weight, float* out) {
+  const int64_t V = Og % 64 == 0 ? 4 : 2, R = V == 4 ? 6 : 12, OB = V * VEC;  // winogradProduct's tile
+  const int64_t obs = Og / OB, Hp = H + 2, Wp = W + 2, P = H * W, tiles = P / 4;
+  // u[(gr * 16 + xi) * xiStep + (ob * Cg + c) * OB + i] = (G g G^T)[xi] for g the 3 x 3 kernel from
+  // input channel c to output channel ob * OB + i, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+  // (Kept between calls, as the per-image buffers are.)
+  static thread_local Buf<float> uBuf;
+  const int64_t xiStep = obs * Cg * OB + VEC;  // one vector more, as for vld below
+  float* u = alignedFloats(uBuf, groups * 16 * xiStep);
+  for (int64_t gr = 0; gr < groups; gr++)
+    for (int64_t c = 0; c < Cg; c++)
+      for (int64_t o = 0; o < Og; o++) {
+        double k[3][3], t[4][3];
+        for (int i = 0; i < 3; i++)
+          for (int j = 0; j < 3; j++) k[i][j] = weight(gr, o, c, i, j);
+        for (int j = 0; j < 3; j++) {
+          t[0][j] = k[0][j];
+          t[1][j] = 0.5 * (k[0][j] + k[1][j] + k[2][j]);
+          t[2][j] = 0.5 * (k[0][j] - k[1][j] + k[2][j]);
+          t[3][j] = k[2][j];
+        }
+        float* to = u + gr * 16 * xiStep + ((o / OB) * Cg + c) * OB + o % OB;
+        for (int i = 0; i < 4; i++) {
+          const double row[4] = {t[i][0], 0.5 * (t[i][0] + t[i][1] + t[i][2]), 0.5 * (t[i][0] - t[i][1] + t[i][2]),
+                                 t[i][2]};
+          for (int j = 0; j < 4; j++) to[(i * 4 + j) * xiStep] = static_cast<float>(row[j]);
+        }
+      }
+  // Transformed positions xi lie vld and mld floats apart, one vector more than their slices: a
+  // multiple of 4 KB (16 blocks x 64 channels) would put a transform's 16 streams in one L1 set.
+  const int64_t vld = tiles * Cin + VEC, mld = tiles * Og + VEC;
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t call = ++calls;
+  auto image = [&](int64_t n) {
+    static thread_local Buf<float> xBuf, vBuf, mBuf, yBuf;
+    static thread_local uint64_t zeroedFor = 0;
+    float* x = alignedFloats(xBuf, Hp * Wp * Cin);
+    float* v = alignedFloats(vBuf, 16 * vld);
+    float* m = alignedFloats(mBuf, 16 * mld);
+    float* y = alignedFloats(yBuf, groups * P * Og);
+    // The border is zeroed on a thread's first image of the call; later images overwrite the inside.
+    if (zeroedFor != call) {
+      std::memset(x, 0, sizeof(float) * Hp * Wp * Cin);
+      zeroedFor = call;
+    }
+    winogradChannelsLast(in + n * Cin * P, Cin, H, W, x);
+    // Each transformed position's products read that position's slice of v (tiles x Cin) and of
+    // u (Cg x Og), on 64 channels 4 + 16 KB that stay in L1 across its products. (Transforming and
+    // multiplying 6 blocks at a time instead streamed all of u from L2 per 6 blocks: 10-20% slower.)
+    winogradInput(x, H, W, Cin, vld, v);
+    for (int64_t gr = 0; gr < groups; gr++) {
+      for (int64_t xi = 0; xi < 16; xi++)
+        for (int64_t ob = 0; ob < obs; ob++)
+          for (int64_t t0 = 0; t0 < tiles; t0 += R) {
+            const int64_t r = std::min(R, tiles - t0);
+            const float* vt = v + xi * vld + t0 * Cin + gr * Cg;
+            const float* ut = u + (gr * 16 + xi) * xiStep + ob * Cg * OB;
+            float* mt = m + xi * mld + t0 * Og + ob * OB;
+            if (V == 4)
+              winogradProducts<4, 6>(r, Cg, vt, Cin, ut, mt, Og);
+            else
+              winogradProducts<2, 12>(r, Cg, vt, Cin, ut, mt, Og);
+          }
+      winogradOutput(m, H, W, Og, mld, y + gr * P * Og);
+    }
+    // y [group][position][Og] transposed into the NCHW output.
+    for (int64_t gr = 0; gr < groups; gr++) {
+      const float* yg = y + gr * P * Og;
+      float* yn = out + (n * groups + gr) * Og * P;
+      for (int64_t o = 0; o < Og; o += VEC) {
+        int64_t p = 0;
+        for (; p + VEC <= P; p += VEC) transpose16(yg + p * Og + o, Og, yn + o * P + p, P);
+        for (; p < P; p++)
+          for (int64_t i = o; i < o + VEC; i++) yn[i * P + p] = yg[p * Og + i];
+      }
+    }
+  };
+  const int64_t threads = pool().size();
+  if (convFlops(g) < 4e6 || threads == 1)
+    for (int64_t n = 0; n < g.N; n++) image(n);
+  else
+    pool().run(g.N, image);
+}
+
 // A "same" convolution (stride 1, output as wide as the input) of `in` [N, Cin, H, W] into
 // out [N, groups * Og, HO, W] through sameTile; weight(gr, m, c, kh, kw) gives group gr's weight
 // from its input channel c to its output channel m. When KW copies of the image fit in about half
 // of L2 (1 MB), the source holds, for each channel c and kernel column kw, the padded image shifted
 // left by kw * dw - pw with zeros where it left the row (plane c * KW + kw), so tap (c, kh, kw) is
 // one unmasked run of that plane; otherwise one padded plane per channel, read through masks.
+// Small 3 x 3 images with output channels in 32s go to winogradConv instead (winogradFits).
 template <class Weight>
 void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_t W, int64_t HO, int64_t groups,
               int64_t Cg, int64_t Og, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
               const Weight& weight, float* out) {
+  if (winogradFits(H, W, HO, KH, KW, ph, pw, dh, dw, Cg, Og)) {
+    winogradConv(g, in, Cin, H, W, groups, Cg, Og, weight, out);
+    return;
+  }
   const int64_t Hp = H + 2 * ph, chan = Hp * W, P = HO * W, K = Cg * KH * KW;
   const bool shifted = Cin * KW * chan * int64_t(sizeof(float)) <= (int64_t(1) << 20);
   const int64_t copies = shifted ? KW : 1;  // planes per channel
@@ -805,35 +1075,6 @@ void conv2dBackwardInputDirect(const float* gy, const float* w, float* gx, const
     }
     return prods;
   });
-}
-
-// out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers.
-__attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
-  __m512 r[16], t[16];
-  // The masked forms with every lane kept: GCC 12 warns about the unmasked ones' undefined source.
-  const __m512 z = _mm512_setzero_ps();
-  const __mmask16 all = 0xffff;
-  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + i * ldi);
-  for (int i = 0; i < 16; i += 2) {  // interleave rows in pairs
-    t[i] = _mm512_mask_unpacklo_ps(z, all, r[i], r[i + 1]);
-    t[i + 1] = _mm512_mask_unpackhi_ps(z, all, r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // then pairs of pairs (groups of 4 within each 128-bit lane)
-    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 16; i += 8)  // then 128-bit lanes across groups of 8 rows
-    for (int j = 0; j < 4; j++) {
-      t[i + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0x88);
-      t[i + 4 + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0xDD);
-    }
-  for (int j = 0; j < 8; j++) {  // and across the two halves
-    r[j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0x88);
-    r[8 + j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0xDD);
-  }
-  for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * ldo, r[i]);
 }
 
 // The weight gradient: gw[o, k] = sum_n sum_(oh, ow) gy[n, o, oh, ow] * src_n[koff[k] + oh * Wq + ow],
