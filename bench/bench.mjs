@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: the same workloads on milestones (cpu backend), PyTorch CPU (Debian's
 // python3-torch, OpenBLAS, two threads) and TensorFlow.js (tfjs cpu and tfjs-backend-wasm), in one
-// invocation. Every round runs each framework once per workload, in turn (interleaved, so a busy
-// machine slows all of them alike); after warm-up the median of the rounds is reported, and
+// invocation. PyTorch and each TensorFlow.js backend run in worker processes of their own. Every
+// round runs each framework once per workload, in turn (interleaved, so a busy machine slows all of
+// them alike); after warm-up the median of the rounds is reported, and
 // bench/RESULTS.md gets the machine, the versions and the speed ratios.
 //
 //   npm run bench                      everything (several minutes)
@@ -95,63 +96,27 @@ function msBuild(w) {
   return () => ms.grad([x.softmax(-1)], [x], { gradOutputs: [gy] });
 }
 
-// ---------------------------------------------------------------- TensorFlow.js
-
-let tf = null;
-async function loadTf() {
-  tf = await import('@tensorflow/tfjs');
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist') + '/');
-  wasm.setThreadsCount?.(2);
-  await tf.setBackend('wasm');
-  await tf.ready();
-  await tf.setBackend('cpu');
-  await tf.ready();
-}
-
-function tfBuild(w) {
-  if (w.kind === 'sgemm') {
-    const a = tf.randomUniform([w.m, w.k]);
-    const b = tf.randomUniform([w.k, w.n]);
-    return () => tf.tidy(() => tf.matMul(a, b).dataSync());
-  }
-  if (w.kind === 'conv' || w.kind === 'convBackward') {
-    // TensorFlow.js convolves NHWC tensors with HWIO filters.
-    const x = tf.randomNormal([w.n, w.h, w.h, w.c]);
-    const f = tf.randomNormal([3, 3, w.c, w.c]);
-    if (w.kind === 'conv') return () => tf.tidy(() => tf.conv2d(x, f, 1, 'same').dataSync());
-    const gy = tf.randomNormal([w.n, w.h, w.h, w.c]);
-    const g = tf.grads((xx, ff) => tf.conv2d(xx, ff, 1, 'same'));
-    return () => tf.tidy(() => g([x, f], gy).map((t) => t.dataSync()));
-  }
-  if (w.kind === 'add') {
-    const a = tf.randomUniform([w.size]);
-    const b = tf.randomUniform([w.size]);
-    return () => tf.tidy(() => tf.add(a, b).dataSync());
-  }
-  const x = tf.randomNormal([w.rows, w.cols]);
-  if (w.kind === 'softmax') return () => tf.tidy(() => tf.softmax(x).dataSync());
-  const gy = tf.randomNormal([w.rows, w.cols]);
-  const g = tf.grad((xx) => tf.softmax(xx));
-  return () => tf.tidy(() => g(x, gy).dataSync());
-}
-
 // ---------------------------------------------------------------- PyTorch (a worker process)
 
-function startTorch() {
-  const py = spawn('/usr/bin/python3', [join(here, 'torch_worker.py'), String(TORCH_THREADS)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: py.stdout });
+/**
+ * A worker process that answers one JSON line per JSON command line: PyTorch (bench/torch_worker.py)
+ * and each TensorFlow.js backend (bench/tfjs_worker.mjs) run apart from milestones and each other.
+ */
+function startWorker(command, args) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
   const waiting = [];
   lines.on('line', (l) => waiting.shift()(JSON.parse(l)));
   const ask = (cmd) =>
     new Promise((resolve) => {
       waiting.push(resolve);
-      py.stdin.write(JSON.stringify(cmd) + '\n');
+      child.stdin.write(JSON.stringify(cmd) + '\n');
     });
-  return { ask, close: () => py.stdin.end() };
+  return { ask, close: () => child.stdin.end() };
 }
+
+const startTorch = () => startWorker('/usr/bin/python3', [join(here, 'torch_worker.py'), String(TORCH_THREADS)]);
+const startTfjs = (backend) => startWorker(process.execPath, [join(here, 'tfjs_worker.mjs'), backend]);
 
 // ---------------------------------------------------------------- timing
 
@@ -177,9 +142,8 @@ async function main() {
   const frameworks = ['milestones', 'pytorch', 'tfjs-wasm', 'tfjs-cpu'].filter(
     (f) => !flag(`no-${f}`) && !(CPU_TIME && f.startsWith('tfjs')),
   );
-  const useTf = frameworks.some((f) => f.startsWith('tfjs'));
-  if (useTf) await loadTf();
   const torch = frameworks.includes('pytorch') ? startTorch() : null;
+  const tfjs = Object.fromEntries(['wasm', 'cpu'].filter((b) => frameworks.includes(`tfjs-${b}`)).map((b) => [b, startTfjs(b)]));
   const results = [];
   for (const [wi, w] of workloads.entries()) {
     const runners = {};
@@ -191,14 +155,13 @@ async function main() {
       await torch.ask({ op: 'setup', id: wi, workload: w });
       runners.pytorch = async (reps) => (await torch.ask({ op: 'run', id: wi, reps, cpu: CPU_TIME })).seconds;
     }
-    for (const backend of ['wasm', 'cpu']) {
-      if (!frameworks.includes(`tfjs-${backend}`)) continue;
+    for (const [backend, worker] of Object.entries(tfjs)) {
       if ((w.flops ?? 0) > TFJS_MAX_GFLOP * 1e9) continue;
-      await tf.setBackend(backend);
-      const f = tfBuild(w);
+      await worker.ask({ op: 'setup', id: wi, workload: w });
       runners[`tfjs-${backend}`] = async (reps) => {
-        await tf.setBackend(backend);
-        return timeJs(f, reps);
+        const a = await worker.ask({ op: 'run', id: wi, reps, cpu: CPU_TIME });
+        if (a.error) throw new Error(a.error);
+        return a.seconds;
       };
     }
     // Warm-up, which also sets each framework's repetitions per sample. A framework that cannot run
@@ -231,6 +194,7 @@ async function main() {
     console.log(`${w.name}: ${line}`);
   }
   torch?.close();
+  for (const worker of Object.values(tfjs)) worker.close();
   return { results, torchInfo: torch ? null : null, frameworks };
 }
 
