@@ -18,6 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { timeJs } from './time-js.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -120,18 +121,6 @@ const startTfjs = (backend) => startWorker(process.execPath, [join(here, 'tfjs_w
 
 // ---------------------------------------------------------------- timing
 
-function timeJs(f, reps) {
-  if (CPU_TIME) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < reps; i++) f();
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / 1e6 / reps;
-  }
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) f();
-  return Number(process.hrtime.bigint() - t0) / 1e9 / reps;
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -149,7 +138,7 @@ async function main() {
     const runners = {};
     if (frameworks.includes('milestones')) {
       const f = msBuild(w);
-      runners.milestones = async (reps) => timeJs(f, reps);
+      runners.milestones = async (reps) => timeJs(f, reps, CPU_TIME);
     }
     if (torch) {
       await torch.ask({ op: 'setup', id: wi, workload: w });

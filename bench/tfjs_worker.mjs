@@ -8,6 +8,7 @@
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { timeJs } from './time-js.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const backend = process.argv[2];
@@ -47,19 +48,6 @@ function build(w) {
   return () => tf.tidy(() => g(x, gy).dataSync());
 }
 
-/** Seconds per call: wall clock, or this process's CPU time with `cpu`. */
-function time(f, reps, cpu) {
-  if (cpu) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < reps; i++) f();
-    const c = process.cpuUsage(c0);
-    return (c.user + c.system) / 1e6 / reps;
-  }
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < reps; i++) f();
-  return Number(process.hrtime.bigint() - t0) / 1e9 / reps;
-}
-
 const work = new Map();
 for await (const line of createInterface({ input: process.stdin })) {
   const cmd = JSON.parse(line);
@@ -75,7 +63,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       }
       answer = { ok: true };
     } else {
-      answer = { seconds: time(work.get(cmd.id), cmd.reps, cmd.cpu) };
+      answer = { seconds: timeJs(work.get(cmd.id), cmd.reps, cmd.cpu) };
     }
   } catch (e) {
     answer = { error: String(e.message ?? e).split('\n')[0] };
