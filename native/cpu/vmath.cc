@@ -1,7 +1,8 @@
 // The vectorised maps of vmath.h. vmath-body.h holds the algorithms once; it is compiled three
 // times below, for AVX-512 (8 doubles a vector), AVX2 + FMA (4) and plain C++ (1), each after the
 // few vector operations it needs. The instruction set is the one the sgemm kernel uses
-// (gemmIsa(), which MILESTONES_CPU_ISA can lower).
+// (gemmIsa(), which MILESTONES_CPU_ISA can lower). Each instruction set's region is compiled for it
+// by a pragma: GCC's target pragma, or clang's attribute push (clang ignores the GCC one).
 #include "vmath.h"
 
 // GCC writes the vector intrinsics' + and * as plain vector arithmetic, which it would fuse into
@@ -31,8 +32,12 @@ constexpr int64_t GRAIN = 1 << 13;  // elements per task: each costs ~60 flops
 #define MS_VINLINE inline __attribute__((always_inline))
 
 namespace avx512 {
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+#endif
 using V = __m512d;
 constexpr int kLanes = 8;
 MS_VINLINE V set(double v) { return _mm512_set1_pd(v); }
@@ -62,12 +67,20 @@ MS_VINLINE V keepNaN(V x, V r) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(
 #include "vmath-body.h"
 void run(int op, const float* x, float* o, int64_t n) { mapRange(static_cast<VOp>(op), x, o, n); }
 void runGeluGrad(const float* x, const float* gy, float* o, int64_t n) { geluTanhGradRange(x, gy, o, n); }
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 }  // namespace avx512
 
 namespace avx2 {
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 using V = __m256d;
 constexpr int kLanes = 4;
 MS_VINLINE V set(double v) { return _mm256_set1_pd(v); }
@@ -93,7 +106,11 @@ MS_VINLINE V keepNaN(V x, V r) { return _mm256_blendv_pd(r, x, _mm256_cmp_pd(x, 
 #include "vmath-body.h"
 void run(int op, const float* x, float* o, int64_t n) { mapRange(static_cast<VOp>(op), x, o, n); }
 void runGeluGrad(const float* x, const float* gy, float* o, int64_t n) { geluTanhGradRange(x, gy, o, n); }
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 }  // namespace avx2
 
 namespace portable {
