@@ -13,23 +13,12 @@ import { availableBackends, getBackend } from '../src/backend/registry.js';
 import type { Backend, KernelInput, Storage } from '../src/backend/types.js';
 import { PRIMITIVES, type PrimitiveName, type Spec, windowOut } from '../src/ops/primitives.js';
 import type { DType } from '../src/dtype.js';
+import { rng } from './helpers.js';
 
 const HAVE_CPU = availableBackends().includes('cpu');
 const SKIP = HAVE_CPU ? false : 'the native cpu backend is not built (npm install builds it); nothing to compare';
 
 // ---------------------------------------------------------------- random cases
-
-/** mulberry32: a small seeded generator, so every run checks the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Value {
   shape: number[];

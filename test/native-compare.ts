@@ -11,17 +11,8 @@ import type { Backend, KernelInput, Storage } from '../src/backend/types.js';
 import { PRIMITIVES, type PrimitiveName, type Spec } from '../src/ops/primitives.js';
 import type { DType } from '../src/dtype.js';
 
-/** mulberry32: a small seeded generator, so every run checks the same cases. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './helpers.js';
+import { rng } from './helpers.js';
 
 export interface Value {
   shape: number[];

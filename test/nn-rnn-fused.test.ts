@@ -11,18 +11,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { availableBackends } from '../src/backend/registry.js';
 import { Generator, Tensor, grad, gradcheck, manualSeed, nn, noGrad, randn } from '../src/index.js';
 import { runMany } from '../src/tensor/dispatch.js';
 import { gruComposite, lstmComposite } from '../src/autograd/rnn-rules.js';
 import type { DType } from '../src/dtype.js';
 import { assertClose } from './helpers.js';
+import { sameBitsForThreadCounts } from './native-compare.js';
 
 const HAVE_CPU = availableBackends().includes('cpu');
 const SKIP = HAVE_CPU ? false : 'the native cpu backend is not built (npm install builds it); nothing to compare';
-const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
 
 manualSeed(17);
 
@@ -131,16 +129,7 @@ test('nn.LSTM and nn.GRU on the cpu backend give the same bits for 1 and 3 threa
     }
     console.log(h.digest('hex'));
   `;
-  const digests = ['1', '3'].map((n) => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const ms = await import(${JSON.stringify(INDEX)});\n${code}`], {
-      env: { ...process.env, MILESTONES_NUM_THREADS: n, MILESTONES_DEVICE: 'cpu' },
-      encoding: 'utf8',
-    });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  });
-  assert.match(digests[0]!, /^[0-9a-f]{64}$/);
-  assert.equal(digests[1], digests[0], '3 threads differ from 1');
+  sameBitsForThreadCounts(code);
 });
 
 for (const Layer of [nn.LSTM, nn.GRU]) {

@@ -13,6 +13,7 @@ import {
   saveSafetensors,
   SafetensorsError,
 } from '../src/io/safetensors.js';
+import { rng } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = JSON.parse(readFileSync(join(here, '../../test/fixtures/safetensors.json'), 'utf8')) as {
@@ -226,18 +227,6 @@ test('the writer refuses names it cannot encode', () => {
   assert.throws(() => encodeSafetensors({ __metadata__: tensor([1]) }), /reserved/);
   assert.throws(() => encodeSafetensors({ ['\ud800']: tensor([1]) }), /lone surrogate/);
 });
-
-/** mulberry32: a tiny seeded PRNG, so the fuzz run is the same every time. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: 100,000 mutated files give a valid result or a SafetensorsError, quickly and without large allocations', () => {
   const seeds: Uint8Array[] = [

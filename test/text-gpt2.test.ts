@@ -14,6 +14,7 @@ import {
   utf8Decode,
   utf8Encode,
 } from '../src/text/index.js';
+import { rng } from './helpers.js';
 
 /** The 256 single-byte tokens with GPT-2's ids, plus `extra` tokens after them. */
 function byteVocab(extra: string[] = []): Map<string, number> {
@@ -22,18 +23,6 @@ function byteVocab(extra: string[] = []): Map<string, number> {
   for (const b of gpt2ByteOrder()) vocab.set(table[b], vocab.size);
   for (const t of extra) vocab.set(t, vocab.size);
   return vocab;
-}
-
-/** A small deterministic generator (mulberry32), so random tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random text mixing ASCII, accents, combining marks, CJK, emoji, controls, odd spaces, any code point. */
