@@ -11,7 +11,7 @@
 //   npm run bench -- --runs=7 --no-tfjs-cpu --no-write --dist=dist-mine  (another tsc output folder)
 //   npm run bench -- --tfjs-max-gflop=20   also time TensorFlow.js on the big GEMMs (very slow)
 //   npm run bench -- --cpu-time --no-write  one thread each, CPU time (for a machine busy with other work)
-//   npm run bench -- --slow-s=10 --slow-runs=3   a framework slower than 10 s per call gets 3 samples
+//   npm run bench -- --slow-s=10 --slow-runs=3   a framework slower than 10 s per call: no warm-up, 3 samples
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readlinkSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -32,10 +32,11 @@ const WARMUP = Number(arg('warmup', 2));
 const ONLY = arg('only', '');
 const MIN_SAMPLE_S = 0.05; // small workloads repeat inside one sample until it lasts this long
 // A framework whose single call takes longer than this (TensorFlow.js's cpu backend on the conv
-// workloads: about a minute per call) gets SLOW_RUNS samples and no further warm-up, so that one
-// invocation still finishes in well under an hour; RESULTS.md marks those cells with their count.
+// workloads: tens of seconds per call) gets no further warm-up and SLOW_RUNS samples (by default as
+// many as every other cell: a median of 5), so that one invocation still finishes within the hour;
+// RESULTS.md marks a cell whose count differs from --runs.
 const SLOW_S = Number(arg('slow-s', 10));
-const SLOW_RUNS = Number(arg('slow-runs', 3));
+const SLOW_RUNS = Number(arg('slow-runs', RUNS));
 // --cpu-time: one thread each, timed by process CPU time instead of the wall clock. On a machine
 // shared with other work this shows what the kernels cost, where wall time mostly shows the queue.
 const CPU_TIME = flag('cpu-time');
@@ -243,7 +244,7 @@ faster. Load average at the end of the run: ${load}.
 - TensorFlow.js ${v.tfjs} (\`cpu\` backend) and tfjs-backend-wasm ${v.tfjsWasm}
 - frameworks measured: ${frameworks.join(', ')}; TensorFlow.js only on workloads of at most ${TFJS_MAX_GFLOP} GFLOP
   per call (— in its columns above that: one sample would take minutes); a framework whose one call takes over
-  ${SLOW_S} s gets ${SLOW_RUNS} samples (marked "median of N")
+  ${SLOW_S} s gets no warm-up beyond its first call and ${SLOW_RUNS} samples${SLOW_RUNS < RUNS ? ' (marked "median of N")' : ''}
 
 | workload | milestones | PyTorch | speed vs PyTorch | tfjs-wasm | speed vs tfjs-wasm | tfjs-cpu | speed vs tfjs-cpu |
 | --- | --- | --- | --- | --- | --- | --- | --- |

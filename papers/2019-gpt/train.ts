@@ -132,6 +132,28 @@ async function train(run: Run<GPTTrainConfig>): Promise<void> {
     return out;
   };
 
+  /**
+   * Mean loss per character over the whole of a split, read as consecutive windows of blockSize
+   * characters (all the whole windows; nothing random). estimateLoss's 20 random batches wander by
+   * about 0.01 from one draw to the next (papers/2019-gpt/README.md); this does not, so it is the
+   * number to compare between two runs.
+   */
+  const wholeSplitLoss = (ids: readonly number[], windowsPerBatch = 64) => {
+    model.eval();
+    const windows = Math.floor((ids.length - 1) / c.blockSize);
+    let sum = 0;
+    noGrad(() => {
+      for (let w0 = 0; w0 < windows; w0 += windowsPerBatch) {
+        const starts = Array.from({ length: Math.min(windowsPerBatch, windows - w0) }, (_, k) => (w0 + k) * c.blockSize);
+        const x = tensor(starts.map((i) => ids.slice(i, i + c.blockSize)), { dtype: 'int32' });
+        const y = tensor(starts.map((i) => ids.slice(i + 1, i + 1 + c.blockSize)), { dtype: 'int32' });
+        sum += model.forward(x, y).loss!.item() * starts.length; // each window weighs blockSize characters
+      }
+    });
+    model.train();
+    return sum / windows;
+  };
+
   /** Text from the model, starting from a newline, written to samples/. */
   const sample = (step: number) => {
     model.eval();
@@ -188,9 +210,13 @@ async function train(run: Run<GPTTrainConfig>): Promise<void> {
   }
 
   const reference = NANOGPT_VAL_LOSS[run.info.preset];
-  console.log(`val loss ${last.val.toFixed(4)} after ${iter} steps, ${(trainSeconds / 60).toFixed(1)} min\n--- sample ---\n${lastSample}`);
+  // After the clock stops, as in tools/reference/nanogpt_cpu_reference.py.
+  const valWhole = wholeSplitLoss(splits.val);
+  run.log(iter, 'val_whole', { loss: valWhole });
+  console.log(`val loss ${last.val.toFixed(4)} (whole split ${valWhole.toFixed(4)}) after ${iter} steps, ${(trainSeconds / 60).toFixed(1)} min\n--- sample ---\n${lastSample}`);
   run.setResults([
     { metric: 'val loss (nats/char)', paper: reference?.loss ?? null, ours: Number(last.val.toFixed(4)), note: reference?.note ?? 'no nanoGPT number for this preset' },
+    { metric: 'val loss, whole split', paper: null, ours: Number(valWhole.toFixed(4)), note: `every whole window of ${c.blockSize} characters of the held-out 10%, in order` },
     { metric: 'best val loss', paper: null, ours: Number(bestVal.toFixed(4)) },
     { metric: 'train loss', paper: null, ours: Number(last.train.toFixed(4)) },
     { metric: 'parameters (M, without wpe)', paper: run.info.preset === 'paper' ? 10.65 : null, ours: Number((model.getNumParams() / 1e6).toFixed(2)) },

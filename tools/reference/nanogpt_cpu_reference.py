@@ -12,7 +12,8 @@ warmup 100, beta2 0.99, weight decay 0.1, grad clip 1.0, eval every 250, bias Fa
 One change from nanoGPT, made so that both sides compute the same function: the MLP uses GELU's tanh
 approximation (GPT-2's gelu_new, which our model uses so that GPT-2 weights load) where nanoGPT uses
 the exact erf GELU. Prints the validation loss at each evaluation and, at the end, one JSON line with
-the final losses, wall time and tokens/s.
+the final losses (nanoGPT's 20-batch estimate, and the loss over the whole validation split in
+consecutive windows), wall time and tokens/s.
 
 Usage: /usr/bin/python3 tools/reference/nanogpt_cpu_reference.py [--data-dir DIR] [--max-iters N]
 
@@ -183,6 +184,21 @@ def estimate_loss():
     return out
 
 
+@torch.no_grad()
+def whole_split_loss(d, windows_per_batch=64):
+    # mean loss per character over every whole window of block_size characters, in order (no draws)
+    model.eval()
+    windows = (len(d) - 1) // block_size
+    total = 0.0
+    for w0 in range(0, windows, windows_per_batch):
+        starts = range(w0 * block_size, min(w0 + windows_per_batch, windows) * block_size, block_size)
+        x = torch.stack([d[i:i + block_size] for i in starts])
+        y = torch.stack([d[i + 1:i + 1 + block_size] for i in starts])
+        total += model(x, y).item() * len(starts)
+    model.train()
+    return total / windows
+
+
 def formula_weight(k, i, ndim):
     """Element i of parameter k (in name order): exact in double, then rounded to float32 on both sides."""
     u = ((i * 7919 + k * 104729) % 2001) / 1000 - 1  # in [-1, 1]
@@ -235,6 +251,7 @@ for it in range(max_iters + 1):
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
 wall = time.time() - t0
+val_whole = whole_split_loss(splits['val'])  # after the clock stops, as papers/2019-gpt/train.ts
 print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'iters': max_iters, 'train_loss': round(losses['train'], 4),
-                  'val_loss': round(losses['val'], 4), 'wall_s': round(wall, 1),
+                  'val_loss': round(losses['val'], 4), 'val_loss_whole_split': round(val_whole, 4), 'wall_s': round(wall, 1),
                   'tokens_per_s': round(max_iters * batch_size * block_size / wall)}))
