@@ -45,9 +45,14 @@ export function getLr(it: number, c: GPTTrainConfig): number {
 /** Random windows of `blockSize + 1` characters: inputs and the same shifted by one (nanoGPT's get_batch). */
 function getBatch(ids: readonly number[], c: GPTTrainConfig, gen: Generator): { x: Tensor; y: Tensor } {
   const starts = randint(0, ids.length - c.blockSize, [c.batchSize], { generator: gen }).toArray() as number[];
-  const x = starts.map((i) => ids.slice(i, i + c.blockSize));
-  const y = starts.map((i) => ids.slice(i + 1, i + 1 + c.blockSize));
-  return { x: tensor(x, { dtype: 'int32' }), y: tensor(y, { dtype: 'int32' }) }; // [B, T] each
+  return windowsAt(ids, starts, c.blockSize);
+}
+
+/** The windows of `blockSize` characters at `starts`, and the same shifted by one: [B, T] each. */
+function windowsAt(ids: readonly number[], starts: number[], blockSize: number): { x: Tensor; y: Tensor } {
+  const x = starts.map((i) => ids.slice(i, i + blockSize));
+  const y = starts.map((i) => ids.slice(i + 1, i + 1 + blockSize));
+  return { x: tensor(x, { dtype: 'int32' }), y: tensor(y, { dtype: 'int32' }) };
 }
 
 async function train(run: Run<GPTTrainConfig>): Promise<void> {
@@ -145,8 +150,7 @@ async function train(run: Run<GPTTrainConfig>): Promise<void> {
     noGrad(() => {
       for (let w0 = 0; w0 < windows; w0 += windowsPerBatch) {
         const starts = Array.from({ length: Math.min(windowsPerBatch, windows - w0) }, (_, k) => (w0 + k) * c.blockSize);
-        const x = tensor(starts.map((i) => ids.slice(i, i + c.blockSize)), { dtype: 'int32' });
-        const y = tensor(starts.map((i) => ids.slice(i + 1, i + 1 + c.blockSize)), { dtype: 'int32' });
+        const { x, y } = windowsAt(ids, starts, c.blockSize);
         sum += model.forward(x, y).loss!.item() * starts.length; // each window weighs blockSize characters
       }
     });
