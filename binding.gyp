@@ -11,6 +11,7 @@
         "native/cpu/nn.cc",
         "native/cpu/rnn.cc",
         "native/cpu/conv.cc",
+        "native/cpu/conv-small.cc",
         "native/cpu/indexing.cc",
         "native/cpu/memory.cc",
         "native/cpu/norm.cc",

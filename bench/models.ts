@@ -41,7 +41,13 @@ const root = repoRoot(import.meta.url);
 
 const DEVICE = arg('device', availableBackends().includes('cpu') ? 'cpu' : 'reference');
 const RUNS = Number(arg('runs', '5'));
-const WARMUP = Number(arg('warmup', '1'));
+/**
+ * Warm-up per side before any timing: at least this many seconds (and one step). A JavaScript step
+ * runs in V8's interpreter first and reaches optimised code only after a few hundred calls, so a
+ * single warm-up step sized the samples on cold code and timed the tier-up; a DQN run trains for
+ * millions of steps, so the steady state is what a user sees.
+ */
+const WARMUP_S = Number(arg('warmup', '2'));
 const ONLY = arg('only', '');
 const TORCH_THREADS = Number(arg('torch-threads', '2'));
 const PROFILE = arg('profile', '');
@@ -222,6 +228,32 @@ function timeMs(f: () => unknown, iters: number): Sample {
   return { wall, cpu: (c.user + c.system) / 1e6 / iters };
 }
 
+/**
+ * Runs a step in growing batches until WARMUP_S seconds have passed, and returns the seconds per
+ * step of the last batch (warm code): `time(n)` runs n steps and returns seconds per step.
+ */
+function warmUp(time: (n: number) => number): number {
+  const end = performance.now() + WARMUP_S * 1000;
+  let n = 1;
+  let perStep = time(n);
+  while (performance.now() < end) {
+    n = Math.max(1, Math.min(n * 2, Math.ceil(0.25 / perStep)));
+    perStep = time(n);
+  }
+  return perStep;
+}
+
+async function warmUpAsync(time: (n: number) => Promise<number>): Promise<number> {
+  const end = performance.now() + WARMUP_S * 1000;
+  let n = 1;
+  let perStep = await time(n);
+  while (performance.now() < end) {
+    n = Math.max(1, Math.min(n * 2, Math.ceil(0.25 / perStep)));
+    perStep = await time(n);
+  }
+  return perStep;
+}
+
 /** The PyTorch worker: one JSON request, one JSON answer, in order. */
 class TorchWorker {
   private readonly proc = spawn('/usr/bin/python3', [join(root, 'bench', 'models_torch.py'), String(TORCH_THREADS)], {
@@ -333,12 +365,8 @@ async function main(): Promise<void> {
     const f = w.build();
     await torch.ask({ cmd: 'build', name: w.name });
     // warm-up, which also sizes each sample (repeat tiny steps up to MIN_SAMPLE_S)
-    let msStep = Infinity;
-    let ptStep = Infinity;
-    for (let i = 0; i < WARMUP; i++) {
-      msStep = Math.min(msStep, timeMs(f, 1).wall);
-      ptStep = Math.min(ptStep, (await torch.ask({ cmd: 'time', name: w.name, iters: 1 }))['seconds'] as number);
-    }
+    const msStep = warmUp((n) => timeMs(f, n).wall);
+    const ptStep = await warmUpAsync(async (n) => (await torch.ask({ cmd: 'time', name: w.name, iters: n }))['seconds'] as number);
     const msIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / msStep));
     const ptIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / ptStep));
     const runs = Math.max(msStep, ptStep) > SLOW_STEP_S ? Math.min(RUNS, SLOW_RUNS) : RUNS;
@@ -385,7 +413,7 @@ function report(results: { w: Workload; ms: Sample[]; pt: Sample[]; runs: number
   L.push(`- machine: ${machine}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   L.push(`- milestones ${VERSION} on device \`${DEVICE}\` (${describeBackend(DEVICE)}), Node ${process.version}`);
   L.push(`- PyTorch ${String(info['torch'])} (Debian python3-torch ${debVersion('python3-torch')}), ${String(info['threads'])} threads, OpenBLAS ${debVersion('libopenblas0-openmp')} (libopenblas0-openmp)`);
-  L.push('- median of the rounds after warm-up; each round times milestones then PyTorch on the same workload', '');
+  L.push(`- each side warmed up for ${WARMUP_S} s (optimised code, warm caches); median of the rounds that follow, each timing milestones then PyTorch on the same workload`, '');
   L.push('| workload | unit | milestones | PyTorch | speed ratio (wall) | speed ratio (CPU time) | target | PyTorch in the issue |');
   L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { w, ms, pt } of results) {

@@ -198,10 +198,9 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
       const transA = g.chance(0.5);
       const transB = g.chance(0.5);
       const d = g.floatType();
-      return {
-        inputs: [g.value(transA ? [B, K, M] : [B, M, K], d), g.value(transB ? [B, N, K] : [B, K, N], d)],
-        attrs: { transA, transB },
-      };
+      const inputs = [g.value(transA ? [B, K, M] : [B, M, K], d), g.value(transB ? [B, N, K] : [B, K, N], d)];
+      if (g.chance(0.5)) inputs.push(g.value([N], d)); // the optional bias
+      return { inputs, attrs: { transA, transB } };
     }
     case 'reshape': {
       const s = g.shape();
@@ -284,7 +283,8 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
     }
     case 'conv2d': {
       const c = convCase(g);
-      return { inputs: [c.x, c.w], attrs: c.attrs };
+      const bias = g.chance(0.5) ? [g.value([c.w.shape[0]!], c.x.dtype)] : [];
+      return { inputs: [c.x, c.w, ...bias], attrs: c.attrs };
     }
     case 'conv2dBackwardInput': {
       const c = convCase(g);

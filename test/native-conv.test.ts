@@ -2,7 +2,7 @@
  * The native convolution kernels (native/cpu/conv.cc) against the reference backend: conv2d and
  * both of its backward primitives on random geometries (strides 1-3, padding 0-2, dilation 1-2,
  * groups 1-2, kernels 1x1 to 5x5, size-1 and odd images, 1 to 17 channels), in float32 and
- * float64, and bit-identical results for any number of threads.
+ * float64, with and without a bias, and bit-identical results for any number of threads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,6 +122,32 @@ for (const dtype of ['float32', 'float64'] as const) {
   });
 }
 
+test('conv2d with a bias (added inside the kernel) matches the reference, with the bias gradient', { skip: SKIP }, () => {
+  const r = lcg(21);
+  // The random geometries, and MinAtar's batch (x [32, 4, 10, 10] into 16 channels, valid).
+  const shapes = [
+    ...geometries(40, 7),
+    { n: 32, c: 4, o: 16, h: 10, w: 10, kh: 3, kw: 3, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 } as Geometry,
+  ];
+  for (const g of shapes) {
+    const ho = outSize(g.h, g.kh, g.stride[0], g.padding[0], g.dilation[0]);
+    const wo = outSize(g.w, g.kw, g.stride[1], g.padding[1], g.dilation[1]);
+    const data = { x: values(g.n * g.c * g.h * g.w, r), w: values(g.o * (g.c / g.groups) * g.kh * g.kw, r), b: values(g.o, r), gy: values(g.n * g.o * ho * wo, r) };
+    const run = (device: string): Tensor[] => {
+      const x = tensor(data.x, { shape: [g.n, g.c, g.h, g.w], device });
+      const w = tensor(data.w, { shape: [g.o, g.c / g.groups, g.kh, g.kw], device });
+      const b = tensor(data.b, { shape: [g.o], device });
+      b.requiresGrad = true;
+      const y = nn.functional.conv2d(x, w, b, { stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups });
+      const [gb] = grad([y], [b], { gradOutputs: [tensor(data.gy, { shape: [...y.shape], device })] });
+      return [y, gb!];
+    };
+    const [cpu, ref] = [run('cpu'), run('reference')];
+    assertClose(cpu[0], ref[0], { atol: 5e-5, rtol: 1e-5 }, `output: ${describe(g)}`);
+    assertClose(cpu[1], ref[1], { atol: 5e-4, rtol: 1e-5 }, `bias gradient: ${describe(g)}`);
+  }
+});
+
 // The outputs are allocated uninitialised, so a kernel that skipped its work for an empty sum would
 // leave garbage: no input channels (output zeros), no output channels (input gradient zeros), no
 // images (weight gradient zeros). Each case runs after a large convolution, whose freed memory the
@@ -197,9 +223,10 @@ test('convolution results are bit-identical for 1 and 3 threads', { skip: SKIP }
     const h = createHash('sha256');
     const cases = [[3, 16, 16, 24, 1], [20, 16, 16, 24, 1], [9, 16, 32, 16, 2], [1, 4, 16, 10, 1], [128, 4, 16, 10, 1], [6, 3, 16, 32, 1]];
     for (const [n, c, oc, s, stride] of cases) {
-      const x = ms.randn([n, c, s, s], o), w = ms.randn([oc, c, 3, 3], o);
+      const x = ms.randn([n, c, s, s], o), w = ms.randn([oc, c, 3, 3], o), b = ms.randn([oc], o);
       x.requiresGrad = true; w.requiresGrad = true;
-      const y = ms.nn.functional.conv2d(x, w, null, { padding: c === 4 ? 0 : 1, stride });
+      // c = 4: MinAtar's valid convolution with its bias (conv-small.cc, one task per image)
+      const y = ms.nn.functional.conv2d(x, w, c === 4 ? b : null, { padding: c === 4 ? 0 : 1, stride });
       const [gx, gw] = ms.grad([y.mul(y).sum()], [x, w]);
       for (const t of [y, gx, gw]) h.update(new Uint8Array(t.dataSync().buffer));
     }

@@ -111,13 +111,14 @@ Napi::Value Cumsum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// bmm(a, b, out, geometry): geometry is a Float64Array [batch, M, N, K, transA, transB] (six arguments
+// bmm(a, b, out, geometry[, bias]): geometry is a Float64Array [batch, M, N, K, transA, transB] (six arguments
 // or fewer keep node-addon-api from allocating the argument list)
 Napi::Value Bmm(const Napi::CallbackInfo& info) {
   Arr a = arr(info[0]), b = arr(info[1]), o = arr(info[2]);
   const double* g = doubles(info[3]);
-  ms::bmm(a.dt, a.data, b.data, o.data, static_cast<int64_t>(g[0]), static_cast<int64_t>(g[1]),
-          static_cast<int64_t>(g[2]), static_cast<int64_t>(g[3]), g[4] != 0, g[5] != 0);
+  const int64_t batch = static_cast<int64_t>(g[0]), M = static_cast<int64_t>(g[1]), N = static_cast<int64_t>(g[2]);
+  ms::bmm(a.dt, a.data, b.data, o.data, batch, M, N, static_cast<int64_t>(g[3]), g[4] != 0, g[5] != 0);
+  if (info.Length() > 4 && info[4].IsTypedArray()) ms::addBias(o.dt, o.data, arr(info[4]).data, batch * M, N, 1);
   return info.Env().Undefined();
 }
 
@@ -128,15 +129,20 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv(kind, in0, in1, out, geometry): geometry is a Float64Array
+// conv(kind, in0, in1, out, geometry[, bias]): geometry is a Float64Array
 // [N, C, H, W, O, Cg, KH, KW, HO, WO, sh, sw, ph, pw, dh, dw, groups]
-// kind 0: y = conv2d(x, w); 1: gx = backwardInput(gy, w); 2: gw = backwardWeight(x, gy).
+// kind 0: y = conv2d(x, w) (+ bias [O] per output channel); 1: gx = backwardInput(gy, w);
+// 2: gw = backwardWeight(x, gy).
 Napi::Value Conv(const Napi::CallbackInfo& info) {
   Arr a = arr(info[1]), b = arr(info[2]), o = arr(info[3]);
   const std::vector<int64_t> v = ints(doubles(info[4]), 17);
   ms::ConvGeom g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16]};
   switch (i64(info[0])) {
-    case 0: ms::conv2d(a.dt, a.data, b.data, o.data, g); break;
+    case 0: {
+      const void* bias = info.Length() > 5 && info[5].IsTypedArray() ? arr(info[5]).data : nullptr;
+      ms::conv2d(a.dt, a.data, b.data, bias, o.data, g);
+      break;
+    }
     case 1: ms::conv2dBackwardInput(a.dt, a.data, b.data, o.data, g); break;
     default: ms::conv2dBackwardWeight(a.dt, a.data, b.data, o.data, g); break;
   }
@@ -169,7 +175,7 @@ Napi::Value Uniform(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   // The argument layout above; src/backend/cpu/addon.ts refuses an addon built with another.
-  exports.Set("glueVersion", Napi::Number::New(env, 2));
+  exports.Set("glueVersion", Napi::Number::New(env, 3));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("where", Napi::Function::New(env, Where));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "conv-small.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
@@ -491,9 +492,13 @@ void packRows(int64_t M, int64_t K, const F& at, float* out) {
 // True where the direct kernels run: float32 with AVX-512, kernels up to 5x5, strides up to 2, and
 // at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384 channel
 // 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on this machine.
+bool avx512() {
+  static const bool has = std::strcmp(gemmIsa(), "avx512") == 0;
+  return has;
+}
+
 bool directConv(const ConvGeom& g) {
-  static const bool avx512 = std::strcmp(gemmIsa(), "avx512") == 0;
-  return avx512 && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
+  return avx512() && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
          g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
 }
 
@@ -1252,13 +1257,23 @@ bool emptySum(DT dt, int64_t sumLength, void* out, int64_t outLength) {
 }
 }  // namespace
 
-void conv2d(DT dt, const void* x, const void* w, void* y, const ConvGeom& g) {
-  if (emptySum(dt, g.Cg * g.KH * g.KW, y, g.N * g.O * g.HO * g.WO)) return;
-  if (dt == DT::f32 && directConv(g)) {
-    conv2dDirect(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<float*>(y), g);
+void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, const ConvGeom& g) {
+  const int64_t n = g.N * g.O * g.HO * g.WO;
+  if (emptySum(dt, g.Cg * g.KH * g.KW, y, n)) {
+    if (bias && n > 0) addBias(dt, y, bias, g.N, g.O, g.HO * g.WO);
     return;
   }
-  MS_CONV_DISPATCH(dt, T, conv2dTyped<T>(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), g));
+  if (dt == DT::f32 && smallConv(g, avx512())) {
+    smallConvForward(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
+                     static_cast<float*>(y), g);
+    return;
+  }
+  if (dt == DT::f32 && directConv(g)) {
+    conv2dDirect(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<float*>(y), g);
+  } else {
+    MS_CONV_DISPATCH(dt, T, conv2dTyped<T>(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<T*>(y), g));
+  }
+  if (bias) addBias(dt, y, bias, g.N, g.O, g.HO * g.WO);
 }
 void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g) {
   if (emptySum(dt, g.O * g.HO * g.WO * g.KH * g.KW, gx, g.N * g.C * g.H * g.W)) return;

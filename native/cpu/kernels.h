@@ -80,6 +80,9 @@ void argReduce(bool max, DT dt, const void* x, int64_t outer, int64_t len, int64
 void cumsum(DT dt, const void* x, DT outDt, void* out, int64_t outer, int64_t len, int64_t inner);
 void bmm(DT dt, const void* a, const void* b, void* out, int64_t batch, int64_t M, int64_t N, int64_t K,
          bool transA, bool transB);
+// out[r, c, i] += bias[c] for r < rows, c < C, i < inner: the bias of a linear layer (inner 1) or
+// a convolution (inner HO * WO), added in the call that computed out, while it is in cache.
+void addBias(DT dt, void* out, const void* bias, int64_t rows, int64_t C, int64_t inner);
 
 // nn.cc
 struct ConvGeom {
@@ -89,7 +92,8 @@ struct ConvGeom {
   int64_t sh, sw, ph, pw, dh, dw, groups;
 };
 void softmax(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, bool log);
-void conv2d(DT dt, const void* x, const void* w, void* y, const ConvGeom& g);
+// y = conv2d(x, w), plus bias [O] per output channel when bias is not null.
+void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, const ConvGeom& g);
 void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g);
 void conv2dBackwardWeight(DT dt, const void* x, const void* gy, void* gw, const ConvGeom& g);
 struct PoolGeom {

@@ -263,9 +263,11 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     const b = ctx.input(1);
     const g = ctx.grad;
     // C = op(A) op(B): dop(A) = G op(B)^T and dop(B) = op(A)^T G, transposed back where stored transposed.
+    // The bias, added to every row of every batch, gets the gradient summed over both.
     return [
       ctx.needsGrad(0) ? (transA ? mm(b, transB, g, true) : mm(g, false, b, !transB)) : null,
       ctx.needsGrad(1) ? (transB ? mm(g, true, a, transA) : mm(a, !transA, g, false)) : null,
+      ctx.numInputs > 2 && ctx.needsGrad(2) ? run('sum', [g], { axes: [0, 1], keepdim: false }) : null,
     ];
   },
 
@@ -341,6 +343,8 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
       ctx.needsGrad(1)
         ? run('conv2dBackwardWeight', [ctx.input(0), ctx.grad], { ...conv, weightShape: [...ctx.inputShape(1)] })
         : null,
+      // The bias of output channel o is added at every image and position.
+      ctx.numInputs > 2 && ctx.needsGrad(2) ? run('sum', [ctx.grad], { axes: [0, 2, 3], keepdim: false }) : null,
     ];
   },
   // conv2dBackwardInput(gy, w) is linear in each argument: <BI(gy, w), z> = <gy, conv2d(z, w)>.

@@ -15,7 +15,7 @@ export type Packed =
 export function pack(value: unknown, transfer: ArrayBuffer[] = []): { packed: Packed; transfer: ArrayBuffer[] } {
   const go = (v: unknown): Packed => {
     if (v instanceof Tensor) {
-      const data = v.dataSync();
+      const data = v.dataSync(); // a copy with an ArrayBuffer of its own, so transferring it detaches nothing else
       transfer.push(data.buffer as ArrayBuffer);
       return { kind: 'tensor', dtype: v.dtype, shape: [...v.shape], data };
     }

@@ -97,7 +97,8 @@ export interface PrimitiveAttrs {
   argmax: { axis: number; keepdim: boolean };
   argmin: { axis: number; keepdim: boolean };
   cumsum: { axis: number };
-  // linear algebra: [B, M, K] x [B, K, N], either operand read transposed in its last two axes
+  // linear algebra: [B, M, K] x [B, K, N], either operand read transposed in its last two axes, plus
+  // an optional third input bias [N] added to every row (a linear layer in one call)
   bmm: { transA: boolean; transB: boolean };
   // movement
   reshape: { shape: number[] };
@@ -117,7 +118,7 @@ export interface PrimitiveAttrs {
   // neural-network kernels
   softmax: { axis: number };
   logSoftmax: { axis: number };
-  conv2d: Conv2dAttrs;
+  conv2d: Conv2dAttrs; // inputs x, w and an optional bias [O]
   conv2dBackwardInput: Conv2dAttrs & { inputShape: number[] };
   conv2dBackwardWeight: Conv2dAttrs & { weightShape: number[] };
   maxPool2dIndices: Pool2dAttrs & { dilation: [number, number] };
@@ -168,6 +169,10 @@ export interface PrimitiveDef<K extends PrimitiveName> {
 
 function need(name: string, inputs: readonly Spec[], n: number): void {
   if (inputs.length !== n) throw new Error(`${name}: expected ${n} inputs, got ${inputs.length}`);
+}
+
+function needBetween(name: string, inputs: readonly Spec[], lo: number, hi: number): void {
+  if (inputs.length < lo || inputs.length > hi) throw new Error(`${name}: expected ${lo} to ${hi} inputs, got ${inputs.length}`);
 }
 
 function sameDType(name: string, inputs: readonly Spec[]): DType {
@@ -388,8 +393,8 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   },
   bmm: {
     infer(inputs, a) {
-      need('bmm', inputs, 2);
-      const [x, y] = inputs as [Spec, Spec];
+      needBetween('bmm', inputs, 2, 3);
+      const [x, y, bias] = inputs as [Spec, Spec, Spec | undefined];
       const d = sameDType('bmm', inputs);
       if (x.shape.length !== 3 || y.shape.length !== 3 || x.shape[0] !== y.shape[0]) {
         throw new Error(`bmm: expected [B, M, K] and [B, K, N], got ${fmt(x.shape)} and ${fmt(y.shape)}`);
@@ -397,6 +402,7 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
       const [m, k1] = a.transA ? [x.shape[2]!, x.shape[1]!] : [x.shape[1]!, x.shape[2]!];
       const [k2, n] = a.transB ? [y.shape[2]!, y.shape[1]!] : [y.shape[1]!, y.shape[2]!];
       if (k1 !== k2) throw new Error(`bmm: inner dimensions differ (${k1} != ${k2})`);
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) throw new Error(`bmm: bias must be [${n}], got ${fmt(bias.shape)}`);
       return [{ shape: [x.shape[0]!, m, n], dtype: d }];
     },
   },
@@ -505,8 +511,10 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   logSoftmax: unaryFloat('logSoftmax'),
   conv2d: {
     infer(inputs, a) {
-      need('conv2d', inputs, 2);
-      const [x, w] = inputs as [Spec, Spec];
+      needBetween('conv2d', inputs, 2, 3);
+      const [x, w, bias] = inputs as [Spec, Spec, Spec | undefined];
+      const O = w.shape[0]!;
+      if (bias && (bias.shape.length !== 1 || bias.shape[0] !== O)) throw new Error(`conv2d: bias must be [${O}], got ${fmt(bias.shape)}`);
       return [{ shape: conv2dOut(x.shape, w.shape, a), dtype: sameDType('conv2d', inputs) }];
     },
   },

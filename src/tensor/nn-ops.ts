@@ -40,13 +40,18 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: input ${fmt(x.shape)} does not end in inFeatures = ${inF} (weight ${fmt(weight.shape)})`);
   }
   const rows = x.numel() / inF;
-  const y = run('bmm', [x.reshape([1, rows, inF]), weight.unsqueeze(0)], { transA: false, transB: true });
-  const out = y.reshape([...x.shape.slice(0, -1), weight.shape[0]!]);
-  if (!bias) return out;
-  if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
-    throw new Error(`linear: bias must be [${weight.shape[0]}], got ${fmt(bias.shape)}`);
+  const operands = [x.reshape([1, rows, inF]), weight.unsqueeze(0)];
+  if (bias) {
+    if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
+      throw new Error(`linear: bias must be [${weight.shape[0]}], got ${fmt(bias.shape)}`);
+    }
+    // One call computes x W^T and adds the bias (PyTorch's addmm); a bias of another floating dtype
+    // is promoted as a separate add would.
+    if (bias.dtype === x.dtype && weight.dtype === x.dtype) operands.push(bias);
+    else return linear(x, weight).add(bias);
   }
-  return out.add(bias);
+  const y = run('bmm', operands, { transA: false, transB: true });
+  return y.reshape([...x.shape.slice(0, -1), weight.shape[0]!]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -101,11 +106,16 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (ho <= 0 || wo <= 0) {
     throw new Error(`${op}: input ${fmt(x.shape)} is too small for kernel ${KH}x${KW} (dilation ${dilation}, padding ${padding})`);
   }
-  let y = run('conv2d', [source, weight.to(x.dtype)], { stride, padding, dilation, groups });
+  const operands = [source, weight.to(x.dtype)];
+  let separateBias: Tensor | null = null;
   if (bias) {
     if (bias.ndim !== 1 || bias.shape[0] !== O) throw new Error(`${op}: bias must be [${O}], got ${fmt(bias.shape)}`);
-    y = y.add(bias.reshape([1, O, 1, 1]));
+    // Added in the same call, per output channel; a bias of another dtype is promoted by an add.
+    if (bias.dtype === x.dtype) operands.push(bias);
+    else separateBias = bias;
   }
+  let y = run('conv2d', operands, { stride, padding, dilation, groups });
+  if (separateBias) y = y.add(separateBias.reshape([1, O, 1, 1]));
   return unbatched ? y.squeeze(0) : y;
 }
 

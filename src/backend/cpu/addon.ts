@@ -27,9 +27,9 @@ export interface Addon {
   reduce(op: number, x: Data, geometry: Float64Array, out: Data): void;
   argReduce(isMax: boolean, x: Data, outer: number, len: number, inner: number, out: Int32Array): void;
   cumsum(x: Data, out: Data, outer: number, len: number, inner: number): void;
-  bmm(a: Data, b: Data, out: Data, geometry: Float64Array): void;
+  bmm(a: Data, b: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   softmax(x: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
-  conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array): void;
+  conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   pool(kind: number, x: Data, out: Data, geometry: Float64Array, divisorOverride: number): void;
   uniform(out: Data, key0: number, key1: number, counter: number): void;
   // norm.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
@@ -81,7 +81,7 @@ export interface Addon {
 const ADDON_FILE = join('build', 'Release', 'milestones_cpu.node');
 
 /** addon.cc's glueVersion this code calls with; an addon built from older sources would misread it. */
-const GLUE_VERSION = 2;
+const GLUE_VERSION = 3;
 
 /** The package root is the first folder above this module that holds the built addon. */
 function findAddon(): string | null {

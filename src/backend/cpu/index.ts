@@ -369,7 +369,9 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
         g[3] = K;
         g[4] = a.transA ? 1 : 0;
         g[5] = a.transB ? 1 : 0;
-        native.bmm(x.storage.data, y.storage.data, out.data, g);
+        const bias = inputs[2];
+        if (bias) native.bmm(x.storage.data, y.storage.data, out.data, g, bias.storage.data);
+        else native.bmm(x.storage.data, y.storage.data, out.data, g);
         return [out];
       }
       return delegate('bmm')(inputs, a, outs); // integer matmul: rare, exact in the reference
@@ -429,7 +431,10 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     conv2d(inputs, a, outs) {
       const [x, w] = inputs as [In, In];
       const out = alloc(outs[0]!); // conv.cc writes every output element, on every path
-      native.conv(0, x.storage.data, w.storage.data, out.data, convGeometry(x.shape, w.shape, outs[0]!.shape, a));
+      const geometry = convGeometry(x.shape, w.shape, outs[0]!.shape, a);
+      const bias = inputs[2];
+      if (bias) native.conv(0, x.storage.data, w.storage.data, out.data, geometry, bias.storage.data);
+      else native.conv(0, x.storage.data, w.storage.data, out.data, geometry);
       return [out];
     },
     conv2dBackwardInput(inputs, a, outs) {

@@ -56,7 +56,7 @@ function check(u: OptimizerUpdate<CpuStorage>, buffers: (CpuStorage | null)[]): 
   const present = [u.param, u.grad, ...buffers];
   for (let i = 0; i < present.length; i++) {
     for (let j = i + 1; j < present.length; j++) {
-      if (present[i] !== null && present[j] !== null && present[i]!.data.buffer === present[j]!.data.buffer) {
+      if (present[i] !== null && present[j] !== null && overlap(present[i]!.data, present[j]!.data)) {
         throw new Error(`optimizerStep(${u.kind}): the parameter, its gradient and its state must not share storage`);
       }
     }
@@ -64,6 +64,12 @@ function check(u: OptimizerUpdate<CpuStorage>, buffers: (CpuStorage | null)[]): 
   if ((u.kind === 'sgd' && u.momentum !== 0 && u.momentumBuffer === null) || (u.kind === 'rmsprop' && u.momentum > 0 && u.momentumBuffer === null)) {
     throw new Error(`optimizerStep(${u.kind}): momentum needs a momentum buffer`);
   }
+}
+
+/** Whether two arrays share any byte (small tensors are views into shared slabs: memory.ts). */
+function overlap(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 export function optimMethods(native: Addon): OptimMethods {

@@ -6,6 +6,7 @@
 import type { AvgPool2dAttrs, Conv2dAttrs, PrimitiveAttrs, Spec } from '../../ops/primitives.js';
 import { numel } from '../../shape.js';
 import { type RefInput, type RefStorage, alloc } from './storage.js';
+import { addBias } from './reduce.js';
 
 function softmaxLike(log: boolean) {
   return (inputs: readonly RefInput[], a: { axis: number }, outs: readonly Spec[]): RefStorage[] => {
@@ -141,7 +142,10 @@ export const nnKernels = {
     forEachTap(x.shape, w.shape, outs[0]!.shape, a, (xi, wi, yi) => {
       acc[yi]! += xd[xi]! * wd[wi]!;
     });
-    return finish(acc, outs[0]!);
+    const out = finish(acc, outs[0]!);
+    const [N, O, HO, WO] = outs[0]!.shape as [number, number, number, number];
+    if (inputs[2]) addBias(out[0]!.data, inputs[2].storage.data, N, O, HO * WO);
+    return out;
   },
   conv2dBackwardInput(
     inputs: readonly RefInput[],

@@ -4,6 +4,7 @@
 import type { PrimitiveAttrs, Reduce, Spec } from '../../ops/primitives.js';
 import { numel, stridesOf } from '../../shape.js';
 import { stridedIndex } from './broadcast.js';
+import type { HostArray } from '../types.js';
 import { type RefInput, type RefStorage, alloc } from './storage.js';
 
 /** For every input element, the offset of the output element it reduces into. */
@@ -125,7 +126,21 @@ function bmm(inputs: readonly RefInput[], a: PrimitiveAttrs['bmm'], outs: readon
       o.set(row, b * M * N + i * N);
     }
   }
+  // The bias after the product has been rounded to the output's type: the same two roundings as
+  // a separate add.
+  if (inputs[2]) addBias(o, inputs[2].storage.data, B * M, N, 1);
   return [out];
+}
+
+/** out[r, c, i] += bias[c] (out is [rows, C, inner]), rounding each sum to out's type. */
+export function addBias(o: HostArray, bias: HostArray, rows: number, C: number, inner: number): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < C; c++) {
+      const v = bias[c]!;
+      const at = (r * C + c) * inner;
+      for (let i = 0; i < inner; i++) o[at + i] = o[at + i]! + v;
+    }
+  }
 }
 
 export const reduceKernels = {
