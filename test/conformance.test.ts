@@ -198,7 +198,9 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
       const transA = g.chance(0.5);
       const transB = g.chance(0.5);
       const d = g.floatType();
-      const inputs = [g.value(transA ? [B, K, M] : [B, M, K], d), g.value(transB ? [B, N, K] : [B, K, N], d)];
+      // Sometimes without the batch axis ([M, K] x [K, N], as a linear layer calls it).
+      const lead = g.chance(0.25) ? [] : [B];
+      const inputs = [g.value([...lead, ...(transA ? [K, M] : [M, K])], d), g.value([...lead, ...(transB ? [N, K] : [K, N])], d)];
       if (g.chance(0.5)) inputs.push(g.value([N], d)); // the optional bias
       return { inputs, attrs: { transA, transB } };
     }
@@ -413,8 +415,10 @@ function tolerance(name: PrimitiveName, dtype: DType, terms: number): { atol: nu
 function termsOf(name: PrimitiveName, c: Case): number {
   const s = (i: number) => c.inputs[i]!.shape;
   switch (name) {
-    case 'bmm':
-      return c.attrs.transA ? s(0)[1]! : s(0)[2]!;
+    case 'bmm': {
+      const r = s(0).length; // [B, M, K] or [M, K]
+      return c.attrs.transA ? s(0)[r - 2]! : s(0)[r - 1]!;
+    }
     case 'conv2d':
       return s(1)[1]! * s(1)[2]! * s(1)[3]!;
     case 'conv2dBackwardInput':

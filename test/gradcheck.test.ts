@@ -186,6 +186,8 @@ const EXTRA: Record<string, Direct> = {
   bmm_transA: { inputs: () => [normal(2, 4, 3), normal(2, 4, 5)], fn: (a, b) => run('bmm', [a!, b!], { transA: true, transB: false }) },
   bmm_transB: { inputs: () => [normal(1, 3, 4), normal(1, 5, 4)], fn: (a, b) => run('bmm', [a!, b!], { transA: false, transB: true }) },
   bmm_bias: { inputs: () => [normal(2, 3, 4), normal(2, 5, 4), normal(5)], fn: (a, b, c) => run('bmm', [a!, b!, c!], { transA: false, transB: true }) },
+  bmm_2d_bias: { inputs: () => [normal(3, 4), normal(5, 4), normal(5)], fn: (a, b, c) => run('bmm', [a!, b!, c!], { transA: false, transB: true }) },
+  bmm_2d_transA: { inputs: () => [normal(4, 3), normal(4, 5)], fn: (a, b) => run('bmm', [a!, b!], { transA: true, transB: false }) },
   conv2d_bias: { inputs: () => [normal(2, 4, 5, 5), normal(4, 2, 3, 2), normal(4)], fn: (x, w, b) => run('conv2d', [x!, w!, b!], conv) },
   bmm_transAB: { inputs: () => [normal(2, 4, 3), normal(2, 5, 4)], fn: (a, b) => run('bmm', [a!, b!], { transA: true, transB: true }) },
   prod_zero: { inputs: () => [tensor([[0.5, 0, 2], [1.5, -1, 3]], f64)], fn: (x) => run('prod', [x!], { axes: [1], keepdim: false }) },

@@ -267,7 +267,7 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
     return [
       ctx.needsGrad(0) ? (transA ? mm(b, transB, g, true) : mm(g, false, b, !transB)) : null,
       ctx.needsGrad(1) ? (transB ? mm(g, true, a, transA) : mm(a, !transA, g, false)) : null,
-      ctx.numInputs > 2 && ctx.needsGrad(2) ? run('sum', [g], { axes: [0, 1], keepdim: false }) : null,
+      ctx.numInputs > 2 && ctx.needsGrad(2) ? run('sum', [g], { axes: g.ndim === 3 ? [0, 1] : [0], keepdim: false }) : null,
     ];
   },
 

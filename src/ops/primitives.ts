@@ -97,8 +97,9 @@ export interface PrimitiveAttrs {
   argmax: { axis: number; keepdim: boolean };
   argmin: { axis: number; keepdim: boolean };
   cumsum: { axis: number };
-  // linear algebra: [B, M, K] x [B, K, N], either operand read transposed in its last two axes, plus
-  // an optional third input bias [N] added to every row (a linear layer in one call)
+  // linear algebra: [B, M, K] x [B, K, N] (or [M, K] x [K, N]), either operand read transposed in
+  // its last two axes, plus an optional third input bias [N] added to every row (a linear layer in
+  // one call)
   bmm: { transA: boolean; transB: boolean };
   // movement
   reshape: { shape: number[] };
@@ -396,14 +397,16 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
       needBetween('bmm', inputs, 2, 3);
       const [x, y, bias] = inputs as [Spec, Spec, Spec | undefined];
       const d = sameDType('bmm', inputs);
-      if (x.shape.length !== 3 || y.shape.length !== 3 || x.shape[0] !== y.shape[0]) {
-        throw new Error(`bmm: expected [B, M, K] and [B, K, N], got ${fmt(x.shape)} and ${fmt(y.shape)}`);
+      // [B, M, K] x [B, K, N], or one product without a batch axis ([M, K] x [K, N]: a linear layer)
+      const r = x.shape.length;
+      if ((r !== 3 && r !== 2) || y.shape.length !== r || (r === 3 && x.shape[0] !== y.shape[0])) {
+        throw new Error(`bmm: expected [B, M, K] and [B, K, N] (or [M, K] and [K, N]), got ${fmt(x.shape)} and ${fmt(y.shape)}`);
       }
-      const [m, k1] = a.transA ? [x.shape[2]!, x.shape[1]!] : [x.shape[1]!, x.shape[2]!];
-      const [k2, n] = a.transB ? [y.shape[2]!, y.shape[1]!] : [y.shape[1]!, y.shape[2]!];
+      const [m, k1] = a.transA ? [x.shape[r - 1]!, x.shape[r - 2]!] : [x.shape[r - 2]!, x.shape[r - 1]!];
+      const [k2, n] = a.transB ? [y.shape[r - 1]!, y.shape[r - 2]!] : [y.shape[r - 2]!, y.shape[r - 1]!];
       if (k1 !== k2) throw new Error(`bmm: inner dimensions differ (${k1} != ${k2})`);
       if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) throw new Error(`bmm: bias must be [${n}], got ${fmt(bias.shape)}`);
-      return [{ shape: [x.shape[0]!, m, n], dtype: d }];
+      return [{ shape: r === 3 ? [x.shape[0]!, m, n] : [m, n], dtype: d }];
     },
   },
   reshape: {

@@ -40,7 +40,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: input ${fmt(x.shape)} does not end in inFeatures = ${inF} (weight ${fmt(weight.shape)})`);
   }
   const rows = x.numel() / inF;
-  const operands = [x.reshape([1, rows, inF]), weight.unsqueeze(0)];
+  // One product without a batch axis: x as [rows, inF] (itself when it is 2-D) times W^T.
+  const operands = [x.ndim === 2 ? x : x.reshape([rows, inF]), weight];
   if (bias) {
     if (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]) {
       throw new Error(`linear: bias must be [${weight.shape[0]}], got ${fmt(bias.shape)}`);
@@ -51,7 +52,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     else return linear(x, weight).add(bias);
   }
   const y = run('bmm', operands, { transA: false, transB: true });
-  return y.reshape([...x.shape.slice(0, -1), weight.shape[0]!]);
+  return x.ndim === 2 ? y : y.reshape([...x.shape.slice(0, -1), weight.shape[0]!]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {

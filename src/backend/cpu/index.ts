@@ -358,8 +358,13 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     },
     bmm(inputs, a, outs) {
       const [x, y] = inputs as [In, In];
-      const [B, M, N] = outs[0]!.shape as [number, number, number];
-      const K = a.transA ? x.shape[1]! : x.shape[2]!;
+      const shape = outs[0]!.shape;
+      // [B, M, N], or [M, N] for a product without a batch axis
+      const three = shape.length === 3;
+      const B = three ? shape[0]! : 1;
+      const M = shape[shape.length - 2]!;
+      const N = shape[shape.length - 1]!;
+      const K = x.shape[x.shape.length - (a.transA ? 2 : 1)]!;
       const out = alloc(outs[0]!);
       if (x.dtype === 'float32' || x.dtype === 'float64') {
         const g = geometry(6);

@@ -59,10 +59,15 @@ function argReduce(better: (v: number, best: number) => boolean) {
 // NaN wins a max or min and stays, as in PyTorch.
 const isNaN = (v: number) => v !== v;
 
+/** [B, M, N] of a bmm output, which is [B, M, N] or (no batch axis) [M, N]. */
+function bmmDims(out: readonly number[]): [number, number, number] {
+  return out.length === 3 ? [out[0]!, out[1]!, out[2]!] : [1, out[0]!, out[1]!];
+}
+
 function bmm(inputs: readonly RefInput[], a: PrimitiveAttrs['bmm'], outs: readonly Spec[]): RefStorage[] {
   const [x, y] = inputs as [RefInput, RefInput];
-  const [B, M, N] = outs[0]!.shape as [number, number, number];
-  const K = a.transA ? x.shape[1]! : x.shape[2]!;
+  const [B, M, N] = bmmDims(outs[0]!.shape);
+  const K = x.shape[x.shape.length - (a.transA ? 2 : 1)]!;
   const xd = x.storage.data;
   const yd = y.storage.data;
   const out = alloc(outs[0]!.dtype, B * M * N);
