@@ -10,9 +10,11 @@
 #include "optim.h"
 
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
+#include "gemm.h"
 #include "napi-glue.h"
 #include "pool.h"
 
@@ -38,13 +40,32 @@ inline T maximum(T a, T b) {
 // the compiler vectorises; the arithmetic in every branch is written as in the reference. Each
 // runs over [b, e) with its pointers and settings in locals (restrict, and out of reach of the
 // stores), and `run` hands the ranges to the thread pool.
-template <class Range>
-void run(const OptimArgs& a, Range range) {
+#define MS_RANGE inline __attribute__((always_inline))
+using RangeFn = void (*)(const OptimArgs&, int64_t, int64_t);
+
+// A loop compiled again for AVX-512: 16 floats per instruction where the baseline build has SSE2's
+// 4. Square roots and divisions are what Adam's and RMSprop's loops wait on (MinAtar's centered
+// RMSprop on 133k parameters: about 140 us a step with SSE2). Vector division and square root
+// round exactly as the scalar ones at any width, and contraction into FMA is off (above), so the
+// results are the same bits.
+template <RangeFn R>
+__attribute__((target("avx512f"))) void rangeAvx512(const OptimArgs& a, int64_t b, int64_t e) {
+  R(a, b, e);
+}
+
+bool avx512() {
+  static const bool yes = std::strcmp(gemmIsa(), "avx512") == 0;
+  return yes;
+}
+
+template <RangeFn R>
+void run(const OptimArgs& a) {
+  const RangeFn range = avx512() ? rangeAvx512<R> : R;
   parallelFor(a.n, GRAIN, [&](int64_t b, int64_t e) { range(a, b, e); });
 }
 
 template <class T, bool WD, bool MOMENTUM, bool FIRST, bool NESTEROV>
-void sgdRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void sgdRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict buf = static_cast<T*>(a.buf[2]);
@@ -65,18 +86,18 @@ void sgdRange(const OptimArgs& a, int64_t b, int64_t e) {
 template <class T>
 void sgd(const OptimArgs& a) {
   const bool wd = a.s[3] != 0, momentum = a.s[1] != 0, nesterov = a.s[4] != 0, first = a.s[6] != 0;
-  if (!momentum) return wd ? run(a, sgdRange<T, true, false, false, false>) : run(a, sgdRange<T, false, false, false, false>);
+  if (!momentum) return wd ? run<sgdRange<T, true, false, false, false>>(a) : run<sgdRange<T, false, false, false, false>>(a);
   if (first) {
-    if (nesterov) return wd ? run(a, sgdRange<T, true, true, true, true>) : run(a, sgdRange<T, false, true, true, true>);
-    return wd ? run(a, sgdRange<T, true, true, true, false>) : run(a, sgdRange<T, false, true, true, false>);
+    if (nesterov) return wd ? run<sgdRange<T, true, true, true, true>>(a) : run<sgdRange<T, false, true, true, true>>(a);
+    return wd ? run<sgdRange<T, true, true, true, false>>(a) : run<sgdRange<T, false, true, true, false>>(a);
   }
-  if (nesterov) return wd ? run(a, sgdRange<T, true, true, false, true>) : run(a, sgdRange<T, false, true, false, true>);
-  return wd ? run(a, sgdRange<T, true, true, false, false>) : run(a, sgdRange<T, false, true, false, false>);
+  if (nesterov) return wd ? run<sgdRange<T, true, true, false, true>>(a) : run<sgdRange<T, false, true, false, true>>(a);
+  return wd ? run<sgdRange<T, true, true, false, false>>(a) : run<sgdRange<T, false, true, false, false>>(a);
 }
 
 // DECAY: 0 none, 1 L2 (Adam: λθ added to the gradient), 2 decoupled (AdamW: θ ← θ (1 − lr λ)).
 template <class T, int DECAY, bool AMSGRAD>
-void adamRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void adamRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict m = static_cast<T*>(a.buf[2]);
@@ -110,14 +131,14 @@ void adam(const OptimArgs& a) {
   const bool decoupled = a.s[5] != 0, amsgrad = a.buf[4] != nullptr;
   const int decay = decoupled ? 2 : a.s[4] != 0 ? 1 : 0;
   switch (decay) {
-    case 0: return amsgrad ? run(a, adamRange<T, 0, true>) : run(a, adamRange<T, 0, false>);
-    case 1: return amsgrad ? run(a, adamRange<T, 1, true>) : run(a, adamRange<T, 1, false>);
-    default: return amsgrad ? run(a, adamRange<T, 2, true>) : run(a, adamRange<T, 2, false>);
+    case 0: return amsgrad ? run<adamRange<T, 0, true>>(a) : run<adamRange<T, 0, false>>(a);
+    case 1: return amsgrad ? run<adamRange<T, 1, true>>(a) : run<adamRange<T, 1, false>>(a);
+    default: return amsgrad ? run<adamRange<T, 2, true>>(a) : run<adamRange<T, 2, false>>(a);
   }
 }
 
 template <class T, bool WD, bool CENTERED, bool EPS_INSIDE, bool MOMENTUM>
-void rmspropRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void rmspropRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict sq = static_cast<T*>(a.buf[2]);
@@ -151,9 +172,9 @@ template <class T, bool WD, bool CENTERED>
 void rmspropWith(const OptimArgs& a) {
   const bool epsInside = a.s[5] != 0, momentum = a.s[4] > 0;
   if (epsInside) {
-    return momentum ? run(a, rmspropRange<T, WD, CENTERED, true, true>) : run(a, rmspropRange<T, WD, CENTERED, true, false>);
+    return momentum ? run<rmspropRange<T, WD, CENTERED, true, true>>(a) : run<rmspropRange<T, WD, CENTERED, true, false>>(a);
   }
-  return momentum ? run(a, rmspropRange<T, WD, CENTERED, false, true>) : run(a, rmspropRange<T, WD, CENTERED, false, false>);
+  return momentum ? run<rmspropRange<T, WD, CENTERED, false, true>>(a) : run<rmspropRange<T, WD, CENTERED, false, false>>(a);
 }
 
 template <class T>
@@ -164,7 +185,7 @@ void rmsprop(const OptimArgs& a) {
 }
 
 template <class T, bool WD>
-void adagradRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void adagradRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict sum = static_cast<T*>(a.buf[2]);
@@ -180,7 +201,7 @@ void adagradRange(const OptimArgs& a, int64_t b, int64_t e) {
 }
 
 template <class T, bool WD>
-void adadeltaRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void adadeltaRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict sq = static_cast<T*>(a.buf[2]);
@@ -200,7 +221,7 @@ void adadeltaRange(const OptimArgs& a, int64_t b, int64_t e) {
 }
 
 template <class T, bool WD>
-void adamaxRange(const OptimArgs& a, int64_t b, int64_t e) {
+MS_RANGE void adamaxRange(const OptimArgs& a, int64_t b, int64_t e) {
   T* __restrict p = static_cast<T*>(a.buf[0]);
   const T* __restrict g = static_cast<const T*>(a.buf[1]);
   T* __restrict m = static_cast<T*>(a.buf[2]);
@@ -224,9 +245,9 @@ void step(const OptimArgs& a) {
     case 0: return sgd<T>(a);
     case 1: return adam<T>(a);
     case 2: return rmsprop<T>(a);
-    case 3: return a.s[2] != 0 ? run(a, adagradRange<T, true>) : run(a, adagradRange<T, false>);
-    case 4: return a.s[3] != 0 ? run(a, adadeltaRange<T, true>) : run(a, adadeltaRange<T, false>);
-    default: return a.s[4] != 0 ? run(a, adamaxRange<T, true>) : run(a, adamaxRange<T, false>);
+    case 3: return a.s[2] != 0 ? run<adagradRange<T, true>>(a) : run<adagradRange<T, false>>(a);
+    case 4: return a.s[3] != 0 ? run<adadeltaRange<T, true>>(a) : run<adadeltaRange<T, false>>(a);
+    default: return a.s[4] != 0 ? run<adamaxRange<T, true>>(a) : run<adamaxRange<T, false>>(a);
   }
 }
 
