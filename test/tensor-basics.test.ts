@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, zeros, arange, linspace, eye, randn, manualSeed, Generator, noGrad } from '../src/index.js';
+import { tensor, zeros, arange, linspace, eye, randn, manualSeed, Generator, noGrad, availableBackends } from '../src/index.js';
 import { assertClose } from './helpers.js';
 
 test('tensor() infers shape and dtype from nested arrays', () => {
@@ -67,4 +67,24 @@ test('in-place ops bump the version and are refused on leaves that require grad'
   assert.throws(() => w.add_(1), /in-place operation on a tensor that requires grad/);
   noGrad(() => w.add_(1));
   assert.deepEqual(w.toArray(), [2, 3]);
+});
+
+test('typed arrays convert into any dtype as element-by-element casts would', () => {
+  const f64 = new Float64Array([0.1, -2.5, 1e40, NaN, 3]);
+  for (const device of availableBackends()) {
+    const t32 = tensor(f64, { dtype: 'float32', device });
+    assert.deepEqual(Array.from(t32.dataSync()), Array.from(f64, (v) => Math.fround(v)));
+    assert.deepEqual(Array.from(tensor(new Uint8Array([0, 7, 255]), { device }).dataSync()), [0, 7, 255]);
+    assert.equal(tensor(new Uint8Array([0, 7, 255]), { device }).dtype, 'float32');
+    assert.deepEqual(Array.from(tensor(new Int32Array([-3, 5]), { device }).dataSync()), [-3, 5]);
+    assert.deepEqual(Array.from(tensor(new Float32Array([0.1]), { dtype: 'float64', device }).dataSync()), [Math.fround(0.1)]);
+    // into int32 and bool the per-element rules apply: truncation, and nonzero -> 1
+    assert.deepEqual(Array.from(tensor(new Float64Array([2.7, -2.7, Infinity]), { dtype: 'int32', device }).dataSync()), [2, -2, 0]);
+    assert.deepEqual(Array.from(tensor(new Uint8Array([0, 2, 255]), { dtype: 'bool', device }).dataSync()), [0, 1, 1]);
+    // the tensor owns a copy
+    const src = new Float32Array([1, 2]);
+    const t = tensor(src, { device });
+    src[0] = 9;
+    assert.equal(t.dataSync()[0], 1);
+  }
 });
