@@ -81,6 +81,7 @@ test('typed arrays convert into any dtype as element-by-element casts would', ()
     // into int32 and bool the per-element rules apply: truncation, and nonzero -> 1
     assert.deepEqual(Array.from(tensor(new Float64Array([2.7, -2.7, Infinity]), { dtype: 'int32', device }).dataSync()), [2, -2, 0]);
     assert.deepEqual(Array.from(tensor(new Uint8Array([0, 2, 255]), { dtype: 'bool', device }).dataSync()), [0, 1, 1]);
+    assert.deepEqual(Array.from(tensor(new Int32Array([2, 256, 0, -1]), { dtype: 'bool', device }).dataSync()), [1, 1, 0, 1]);
     // the tensor owns a copy
     const src = new Float32Array([1, 2]);
     const t = tensor(src, { device });

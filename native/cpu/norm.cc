@@ -128,8 +128,8 @@ MS_INLINE double expLane(double x) { return std::exp(x); }
 
 // ---------------------------------------------------------------- batch norm
 
-// kLanes values of T in one vector (GCC's vector extension: SSE pairs in the baseline build, one
-// AVX register in the AVX2 one; the same arithmetic lane by lane either way).
+// kLanes values of T in one vector (GCC's vector extension: SSE registers in the baseline build,
+// AVX ones in the AVX2 build; the same arithmetic lane by lane either way).
 template <class T>
 struct LaneVec;
 template <>

@@ -32,10 +32,8 @@ const ON_HEAP_MAX_BYTES = 64;
 /** Arrays up to this many bytes are carved from a slab. */
 const SLAB_ITEM_MAX = 4096;
 const SLAB_BYTES = 64 * 1024;
-/** Every view starts on a cache line (which also aligns every dtype). */
+/** Views start at multiples of 64 bytes from the slab's start (malloc aligns the slab to 16), which aligns every dtype. */
 const ALIGN = 64;
-/** Fully overwritten outputs from this size come uninitialised. */
-const UNINITIALISED_FROM_BYTES = 1024;
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
@@ -67,7 +65,6 @@ export function allocUninitialised(dtype: DType, n: number): HostArray {
   const bytes = n * BYTES[dtype];
   if (bytes <= ON_HEAP_MAX_BYTES) return allocArray(dtype, n);
   if (bytes <= SLAB_ITEM_MAX) return carve(dtype, n, bytes);
-  if (bytes < UNINITIALISED_FROM_BYTES) return allocArray(dtype, n);
   const buffer = Buffer.allocUnsafeSlow(bytes).buffer;
   switch (dtype) {
     case 'float32':

@@ -22,7 +22,7 @@ export const referenceBackend: Backend<RefStorage> = {
   describe: () => 'plain TypeScript loops (the reference implementation), one thread',
   fromValues(values: ArrayLike<number>, dtype: DType): RefStorage {
     const data = allocArray(dtype, values.length);
-    if (ArrayBuffer.isView(values) && !(values instanceof DataView) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array) && (dtype === 'float32' || dtype === 'float64' || values instanceof Int32Array)) {
+    if (ArrayBuffer.isView(values) && !(values instanceof DataView) && !(values instanceof BigInt64Array) && !(values instanceof BigUint64Array) && (dtype === 'float32' || dtype === 'float64' || (dtype === 'int32' && values instanceof Int32Array))) {
       // A typed array into a float tensor (or int32 into int32): the engine's copy converts each
       // element exactly as the loop below would (castValue leaves floats alone; the store rounds),
       // without a call per element (a DQN replay batch, 25,600 values a step, spent 13% of training
