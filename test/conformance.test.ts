@@ -152,6 +152,13 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
   switch (name) {
     case 'leakyRelu':
       return { inputs: [g.value(g.shape(), g.floatType(), 0.05)], attrs: { slope: g.r() * 0.3 } };
+    case 'smoothL1':
+      return { inputs: [g.value(g.shape(), g.floatType(), 0.05, () => (g.r() * 2 - 1) * 3)], attrs: { beta: g.pick([1, 0.5, 2]) } };
+    case 'smoothL1Backward': {
+      const s = g.chance(0.5) ? [g.int(1, 3), g.int(8, 300)] : g.shape();
+      const d = g.floatType();
+      return { inputs: [g.value(s, d, 0.05, () => (g.r() * 2 - 1) * 3), g.value(s, d, 0.05)], attrs: { beta: g.pick([1, 0.5, 2]) } };
+    }
     case 'elu':
       return { inputs: [g.value(g.shape(), g.floatType(), 0.05)], attrs: { alpha: 0.5 + g.r() } };
     case 'softplus':

@@ -56,6 +56,11 @@ const DIRECT: Record<string, Direct> = {
   reluBackward: { inputs: () => [normal(2, 3), normal(2, 3)], fn: (y, g) => run('reluBackward', [y!, g!], {}) },
   silu: { inputs: () => [normal(2, 3)], fn: (x) => run('silu', [x!], {}) },
   leakyRelu: { inputs: () => [normal(2, 3)], fn: (x) => run('leakyRelu', [x!], { slope: 0.2 }) },
+  smoothL1: { inputs: () => [noGrad(() => randn([3, 4], { dtype: 'float64' }).mul(2)).requiresGrad_()], fn: (x) => run('smoothL1', [x!], { beta: 1 }) },
+  smoothL1Backward: {
+    inputs: () => [noGrad(() => randn([3, 4], { dtype: 'float64' }).mul(2)).requiresGrad_(), normal(3, 4)],
+    fn: (x, g) => run('smoothL1Backward', [x!, g!], { beta: 1 }),
+  },
   elu: { inputs: () => [normal(2, 3)], fn: (x) => run('elu', [x!], { alpha: 0.7 }) },
   softplus: { inputs: () => [noGrad(() => randn([3, 4], { dtype: 'float64' }).mul(3)).requiresGrad_()], fn: (x) => run('softplus', [x!], { beta: 1.5, threshold: 2 }) },
   clamp: { inputs: () => [normal(3, 4)], fn: (x) => run('clamp', [x!], { min: -0.4, max: 0.6 }) },

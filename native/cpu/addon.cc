@@ -77,6 +77,13 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// smoothL1Backward(x, gy, out, beta): three float arrays of one dtype and length
+Napi::Value SmoothL1Backward(const Napi::CallbackInfo& info) {
+  Arr x = arr(info[0]);
+  ms::smoothL1Backward(x.dt, x.data, arr(info[1]).data, arr(info[2]).data, x.length, f64(info[3]));
+  return info.Env().Undefined();
+}
+
 // strided(x, out, geometry, base, scatter): geometry is a Float64Array [rank, shape, strides]
 Napi::Value Strided(const Napi::CallbackInfo& info) {
   Arr x = arr(info[0]), o = arr(info[1]);
@@ -175,11 +182,12 @@ Napi::Value Uniform(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   // The argument layout above; src/backend/cpu/addon.ts refuses an addon built with another.
-  exports.Set("glueVersion", Napi::Number::New(env, 3));
+  exports.Set("glueVersion", Napi::Number::New(env, 4));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("where", Napi::Function::New(env, Where));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("smoothL1Backward", Napi::Function::New(env, SmoothL1Backward));
   exports.Set("strided", Napi::Function::New(env, Strided));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("argReduce", Napi::Function::New(env, ArgReduce));

@@ -96,6 +96,14 @@ void unaryTyped(int op, const void* x, DT outDt, void* o, int64_t n, const doubl
       });
     }
     case 21: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::floor(v); });
+    case 24: {
+      // smoothL1 (beta > 0), in double as the reference
+      const double beta = p[0];
+      return mapUnaryD<T, T>(x, o, n, [beta](double v) {
+        const double z = std::fabs(v);
+        return z < beta ? 0.5 * z * z / beta : z - 0.5 * beta;
+      });
+    }
     case 22: return mapUnary<T, uint8_t>(x, o, n, [](T v) { return static_cast<uint8_t>(v == 0 ? 1 : 0); });
     case 23:
       // cast: from any dtype to any dtype (bool: != 0, int32: truncation as ToInt32).
@@ -421,6 +429,24 @@ void reluBackwardRange(const T* __restrict y, const T* __restrict gy, T* __restr
 template <class T>
 void reluBackwardTyped(const T* y, const T* gy, T* o, int64_t n) {
   parallelFor(n, GRAIN, [&](int64_t b, int64_t e) { reluBackwardRange(y + b, gy + b, o + b, e - b); });
+}
+
+// smoothL1's gradient, in double as the reference: gy * clamp(x / beta, -1, 1) (NaN x gives NaN).
+template <class T>
+void smoothL1BackwardTyped(const T* x, const T* gy, T* o, int64_t n, double beta) {
+  parallelFor(n, GRAIN, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      const double v = x[i], g = gy[i];
+      o[i] = static_cast<T>(v < -beta ? -g : v > beta ? g : g * v / beta);
+    }
+  });
+}
+
+void smoothL1Backward(DT dt, const void* x, const void* gy, void* out, int64_t n, double beta) {
+  if (dt == DT::f64)
+    smoothL1BackwardTyped(static_cast<const double*>(x), static_cast<const double*>(gy), static_cast<double*>(out), n, beta);
+  else
+    smoothL1BackwardTyped(static_cast<const float*>(x), static_cast<const float*>(gy), static_cast<float*>(out), n, beta);
 }
 
 void reluBackward(DT dt, const void* y, const void* gy, void* out, int64_t n) {

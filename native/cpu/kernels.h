@@ -70,6 +70,8 @@ void binary(int op, const Operand& a, const Operand& b, DT outDt, void* out, con
 void where(const Operand& c, const Operand& a, const Operand& b, void* out, const std::vector<int64_t>& shape);
 // out = y > 0 ? gy : 0 over n float elements (ReLU's gradient; NaN in y gives 0).
 void reluBackward(DT dt, const void* y, const void* gy, void* out, int64_t n);
+// out = gy * clamp(x / beta, -1, 1): the gradient of smoothL1 (op 24 of unary).
+void smoothL1Backward(DT dt, const void* x, const void* gy, void* out, int64_t n, double beta);
 void stridedCopy(DT dt, const void* x, void* out, const std::vector<int64_t>& shape,
                  const std::vector<int64_t>& strides, int64_t base, bool scatter);
 

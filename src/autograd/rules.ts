@@ -147,6 +147,17 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   relu: (ctx) => [run('reluBackward', [ctx.output(), ctx.grad], {})],
   // Linear in gy, piecewise constant in y (no gradient to y).
   reluBackward: (ctx) => [null, run('reluBackward', [ctx.input(0), ctx.grad], {})],
+  smoothL1: (ctx) => [run('smoothL1Backward', [ctx.input(0), ctx.grad], { beta: ctx.attrs.beta })],
+  // smoothL1Backward(x, gy) = gy clamp(x / beta, -1, 1): linear in gy; in x its slope is gy / beta
+  // inside (-beta, beta) and 0 outside.
+  smoothL1Backward: (ctx) => {
+    const [x, gy, g] = [ctx.input(0), ctx.input(1), ctx.grad];
+    const beta = ctx.attrs.beta;
+    return [
+      ctx.needsGrad(0) ? where(x.abs().lt(beta), g.mul(gy).div(beta), 0) : null,
+      ctx.needsGrad(1) ? run('smoothL1Backward', [x, g], { beta }) : null,
+    ];
+  },
   gelu: (ctx) => {
     // d/dx [x Phi(x)] = Phi(x) + x phi(x)
     const x = ctx.input(0);

@@ -68,6 +68,8 @@ export interface PrimitiveAttrs {
   elu: { alpha: number };
   softplus: { beta: number; threshold: number };
   clamp: { min: number | null; max: number | null };
+  /** The smooth L1 (Huber) term of x = input - target: 0.5 x^2 / beta where |x| < beta, else |x| - 0.5 beta (beta > 0). */
+  smoothL1: { beta: number };
   floor: NoAttrs;
   logicalNot: NoAttrs;
   cast: { dtype: DType };
@@ -144,6 +146,8 @@ export interface PrimitiveAttrs {
   geluTanhBackward: NoAttrs;
   /** (y, gy) -> gy where y > 0, else 0 (y = relu(x)): ReLU's gradient in one pass. */
   reluBackward: NoAttrs;
+  /** (x, gy) -> gy * clamp(x / beta, -1, 1): smoothL1's gradient in one pass. */
+  smoothL1Backward: { beta: number };
   // creation
   full: { shape: number[]; dtype: DType; value: number };
   randomUniform: RandomAttrs;
@@ -306,8 +310,8 @@ function softmaxBackwardDef(name: string): PrimitiveDef<'softmaxBackward' | 'log
   };
 }
 
-/** geluTanhBackward(x, gy) and reluBackward(y, gy): an activation's input gradient, shaped like x. */
-function activationBackwardDef(name: 'geluTanhBackward' | 'reluBackward'): PrimitiveDef<'geluTanhBackward' | 'reluBackward'> {
+/** geluTanhBackward(x, gy), reluBackward(y, gy), smoothL1Backward(x, gy): an input gradient, shaped like x. */
+function activationBackwardDef<K extends 'geluTanhBackward' | 'reluBackward' | 'smoothL1Backward'>(name: K): PrimitiveDef<K> {
   return {
     infer(inputs) {
       need(name, inputs, 2);
@@ -339,6 +343,7 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   geluTanh: unaryFloat('geluTanh'),
   silu: unaryFloat('silu'),
   leakyRelu: unaryFloat('leakyRelu'),
+  smoothL1: unaryFloat('smoothL1'),
   elu: unaryFloat('elu'),
   softplus: unaryFloat('softplus'),
   clamp: unaryNumeric('clamp'),
@@ -618,6 +623,7 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   logSoftmaxBackward: softmaxBackwardDef('logSoftmaxBackward'),
   geluTanhBackward: activationBackwardDef('geluTanhBackward'),
   reluBackward: activationBackwardDef('reluBackward'),
+  smoothL1Backward: activationBackwardDef('smoothL1Backward'),
   full: {
     infer(inputs, a) {
       need('full', inputs, 0);

@@ -28,6 +28,7 @@ export interface Addon {
   argReduce(isMax: boolean, x: Data, outer: number, len: number, inner: number, out: Int32Array): void;
   cumsum(x: Data, out: Data, outer: number, len: number, inner: number): void;
   bmm(a: Data, b: Data, out: Data, geometry: Float64Array, bias?: Data): void;
+  smoothL1Backward(x: Data, gy: Data, out: Data, beta: number): void;
   softmax(x: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
   conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   pool(kind: number, x: Data, out: Data, geometry: Float64Array, divisorOverride: number): void;
@@ -81,7 +82,7 @@ export interface Addon {
 const ADDON_FILE = join('build', 'Release', 'milestones_cpu.node');
 
 /** addon.cc's glueVersion this code calls with; an addon built from older sources would misread it. */
-const GLUE_VERSION = 3;
+const GLUE_VERSION = 4;
 
 /** The package root is the first folder above this module that holds the built addon. */
 function findAddon(): string | null {

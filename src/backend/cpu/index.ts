@@ -151,7 +151,7 @@ function around(shape: readonly number[], axis: number): [number, number, number
 const UNARY = {
   neg: 0, abs: 1, sign: 2, exp: 3, log: 4, log1p: 5, sqrt: 6, rsqrt: 7, sin: 8, cos: 9, tanh: 10,
   sigmoid: 11, erf: 12, relu: 13, gelu: 14, geluTanh: 15, silu: 16, leakyRelu: 17, elu: 18,
-  softplus: 19, clamp: 20, floor: 21, logicalNot: 22, cast: 23,
+  softplus: 19, clamp: 20, floor: 21, logicalNot: 22, cast: 23, smoothL1: 24,
 } as const;
 const BINARY = {
   add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10,
@@ -305,6 +305,13 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
           return [out];
         }
       : delegate('reluBackward'),
+    smoothL1: unary(UNARY.smoothL1, (a: PrimitiveAttrs['smoothL1']) => [a.beta, 0, 0]),
+    smoothL1Backward(inputs, a, outs) {
+      const [x, gy] = inputs as [In, In];
+      const out = alloc(outs[0]!);
+      native.smoothL1Backward(x.storage.data, gy.storage.data, out.data, a.beta);
+      return [out];
+    },
     silu: unary(UNARY.silu),
     leakyRelu: unary(UNARY.leakyRelu, (a: PrimitiveAttrs['leakyRelu']) => [a.slope, 0, 0]),
     elu: unary(UNARY.elu, (a: PrimitiveAttrs['elu']) => [a.alpha, 0, 0]),

@@ -77,6 +77,14 @@ export const elementwiseKernels = {
   silu: mapUnary((x) => x * sigmoid(x)),
   floor: mapUnary(Math.floor),
   logicalNot: mapUnary((x) => (x === 0 ? 1 : 0)),
+  // PyTorch's smooth_l1_loss terms and gradient (beta > 0)
+  smoothL1: (inputs: readonly RefInput[], a: PrimitiveAttrs['smoothL1'], outs: readonly Spec[]) =>
+    mapUnary((x) => {
+      const z = Math.abs(x);
+      return z < a.beta ? (0.5 * z * z) / a.beta : z - 0.5 * a.beta;
+    })(inputs, a, outs),
+  smoothL1Backward: (inputs: readonly RefInput[], a: PrimitiveAttrs['smoothL1Backward'], outs: readonly Spec[]) =>
+    mapBinary((x, gy) => (x < -a.beta ? -gy : x > a.beta ? gy : (gy * x) / a.beta))(inputs, a, outs),
   leakyRelu: (inputs: readonly RefInput[], a: PrimitiveAttrs['leakyRelu'], outs: readonly Spec[]) =>
     mapUnary((x) => (x > 0 ? x : a.slope * x))(inputs, a, outs),
   elu: (inputs: readonly RefInput[], a: PrimitiveAttrs['elu'], outs: readonly Spec[]) =>
