@@ -232,18 +232,7 @@ function timeMs(f: () => unknown, iters: number): Sample {
  * Runs a step in growing batches until WARMUP_S seconds have passed, and returns the seconds per
  * step of the last batch (warm code): `time(n)` runs n steps and returns seconds per step.
  */
-function warmUp(time: (n: number) => number): number {
-  const end = performance.now() + WARMUP_S * 1000;
-  let n = 1;
-  let perStep = time(n);
-  while (performance.now() < end) {
-    n = Math.max(1, Math.min(n * 2, Math.ceil(0.25 / perStep)));
-    perStep = time(n);
-  }
-  return perStep;
-}
-
-async function warmUpAsync(time: (n: number) => Promise<number>): Promise<number> {
+async function warmUp(time: (n: number) => number | Promise<number>): Promise<number> {
   const end = performance.now() + WARMUP_S * 1000;
   let n = 1;
   let perStep = await time(n);
@@ -365,8 +354,8 @@ async function main(): Promise<void> {
     const f = w.build();
     await torch.ask({ cmd: 'build', name: w.name });
     // warm-up, which also sizes each sample (repeat tiny steps up to MIN_SAMPLE_S)
-    const msStep = warmUp((n) => timeMs(f, n).wall);
-    const ptStep = await warmUpAsync(async (n) => (await torch.ask({ cmd: 'time', name: w.name, iters: n }))['seconds'] as number);
+    const msStep = await warmUp((n) => timeMs(f, n).wall);
+    const ptStep = await warmUp(async (n) => (await torch.ask({ cmd: 'time', name: w.name, iters: n }))['seconds'] as number);
     const msIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / msStep));
     const ptIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / ptStep));
     const runs = Math.max(msStep, ptStep) > SLOW_STEP_S ? Math.min(RUNS, SLOW_RUNS) : RUNS;

@@ -492,13 +492,8 @@ void packRows(int64_t M, int64_t K, const F& at, float* out) {
 // True where the direct kernels run: float32 with AVX-512, kernels up to 5x5, strides up to 2, and
 // at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384 channel
 // 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on this machine.
-bool avx512() {
-  static const bool has = std::strcmp(gemmIsa(), "avx512") == 0;
-  return has;
-}
-
 bool directConv(const ConvGeom& g) {
-  return avx512() && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
+  return isaAvx512() && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
          g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
 }
 
@@ -1263,7 +1258,7 @@ void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, cons
     if (bias && n > 0) addBias(dt, y, bias, g.N, g.O, g.HO * g.WO);
     return;
   }
-  if (dt == DT::f32 && smallConv(g, avx512())) {
+  if (dt == DT::f32 && smallConv(g, isaAvx512())) {
     smallConvForward(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                      static_cast<float*>(y), g);
     return;

@@ -257,6 +257,11 @@ const char* gemmIsa() {
   return isa;
 }
 
+bool isaAvx512() {
+  static const bool yes = std::strcmp(gemmIsa(), "avx512") == 0;
+  return yes;
+}
+
 namespace {
 
 template <class T, class PackPanel>
@@ -349,7 +354,7 @@ constexpr int64_t kDirectParallelWork = int64_t(1) << 17;
 
 template <class T>
 bool fast512() {
-  static const bool yes = std::is_same<T, float>::value && std::strcmp(gemmIsa(), "avx512") == 0;
+  static const bool yes = std::is_same<T, float>::value && isaAvx512();
   return yes;
 }
 

@@ -53,14 +53,9 @@ __attribute__((target("avx512f"))) void rangeAvx512(const OptimArgs& a, int64_t 
   R(a, b, e);
 }
 
-bool avx512() {
-  static const bool yes = std::strcmp(gemmIsa(), "avx512") == 0;
-  return yes;
-}
-
 template <RangeFn R>
 void run(const OptimArgs& a) {
-  const RangeFn range = avx512() ? rangeAvx512<R> : R;
+  const RangeFn range = isaAvx512() ? rangeAvx512<R> : R;
   parallelFor(a.n, GRAIN, [&](int64_t b, int64_t e) { range(a, b, e); });
 }
 

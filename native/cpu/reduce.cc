@@ -64,28 +64,6 @@ int64_t offsetOf(const Dims& d, int64_t index) {
   return off;
 }
 
-// Up to this many run offsets are precomputed (32 KB); beyond it each is computed when needed, so a
-// reduction never allocates in proportion to its input.
-constexpr int64_t kMaxOffsets = 4096;
-
-// offsetOf(d, i) for every i < n, by stepping a multi-index (no divisions).
-std::vector<int64_t> offsets(const Dims& d, int64_t n) {
-  std::vector<int64_t> out(static_cast<size_t>(n));
-  const int64_t R = static_cast<int64_t>(d.size.size());
-  std::vector<int64_t> idx(static_cast<size_t>(R), 0);
-  int64_t off = 0;
-  for (int64_t i = 0; i < n; i++) {
-    out[i] = off;
-    for (int64_t k = R - 1; k >= 0; k--) {
-      off += d.stride[k];
-      if (++idx[k] < d.size[k]) break;
-      off -= d.stride[k] * d.size[k];
-      idx[k] = 0;
-    }
-  }
-  return out;
-}
-
 template <class Op, class T, class U>
 void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vector<bool>& red, U* out) {
   // Split the (coalesced) dimensions into kept and reduced ones, with the input's strides.
@@ -145,15 +123,11 @@ void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vecto
       out[0] = storeAs<U>(acc);
       return;
     }
-    // The runs' offsets once, not a division per dimension for every run of every output (which
-    // took most of a [32, 16, 8, 8] -> [16] sum); computed per run when there are too many to keep.
-    const std::vector<int64_t> runAt = offsets(outerRed, runs <= kMaxOffsets ? runs : 0);
     parallelFor(nOut, std::max<int64_t>(1, GRAIN / nRed), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; o++) {
         const T* base = x + (kept.size.empty() ? 0 : offsetOf(kept, o));
         double acc = Op::init();
-        for (int64_t r = 0; r < runs; r++)
-          acc = Op::join(acc, runOf<Op>(base + (runs <= kMaxOffsets ? runAt[r] : offsetOf(outerRed, r)), L));
+        for (int64_t r = 0; r < runs; r++) acc = Op::join(acc, runOf<Op>(base + offsetOf(outerRed, r), L));
         out[o] = storeAs<U>(acc);
       }
     });
@@ -167,7 +141,6 @@ void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vecto
   const int64_t rows = nOut / I;
   const int64_t colGrain = std::max<int64_t>(64, GRAIN / nRed);
   const int64_t colChunks = (I + colGrain - 1) / colGrain;
-  const std::vector<int64_t> rowAt = offsets(rd, nRed <= kMaxOffsets ? nRed : 0);
   parallelFor(rows * colChunks, 1, [&](int64_t b, int64_t e) {
     std::vector<double> acc;
     for (int64_t t = b; t < e; t++) {
@@ -175,7 +148,7 @@ void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vecto
       acc.assign(c1 - c0, Op::init());
       const T* base = x + (outerKept.size.empty() ? 0 : offsetOf(outerKept, row)) + c0;
       for (int64_t r = 0; r < nRed; r++) {
-        const T* src = base + (nRed <= kMaxOffsets ? rowAt[r] : offsetOf(rd, r));
+        const T* src = base + offsetOf(rd, r);
         for (int64_t j = 0; j < c1 - c0; j++) acc[j] = Op::step(acc[j], src[j]);
       }
       for (int64_t j = 0; j < c1 - c0; j++) out[row * I + c0 + j] = storeAs<U>(acc[j]);

@@ -381,9 +381,7 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
         g[3] = K;
         g[4] = a.transA ? 1 : 0;
         g[5] = a.transB ? 1 : 0;
-        const bias = inputs[2];
-        if (bias) native.bmm(x.storage.data, y.storage.data, out.data, g, bias.storage.data);
-        else native.bmm(x.storage.data, y.storage.data, out.data, g);
+        native.bmm(x.storage.data, y.storage.data, out.data, g, inputs[2]?.storage.data);
         return [out];
       }
       return delegate('bmm')(inputs, a, outs); // integer matmul: rare, exact in the reference
@@ -444,9 +442,7 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       const [x, w] = inputs as [In, In];
       const out = alloc(outs[0]!); // conv.cc writes every output element, on every path
       const geometry = convGeometry(x.shape, w.shape, outs[0]!.shape, a);
-      const bias = inputs[2];
-      if (bias) native.conv(0, x.storage.data, w.storage.data, out.data, geometry, bias.storage.data);
-      else native.conv(0, x.storage.data, w.storage.data, out.data, geometry);
+      native.conv(0, x.storage.data, w.storage.data, out.data, geometry, inputs[2]?.storage.data); // optional bias
       return [out];
     },
     conv2dBackwardInput(inputs, a, outs) {
