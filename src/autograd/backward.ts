@@ -2,6 +2,8 @@
  * Reverse-mode differentiation: walk the recorded graph from the outputs back to the leaves,
  * calling each primitive's rule from the table once its output gradient is complete.
  */
+import { availableBackends, getBackend } from '../backend/registry.js';
+import type { Backend, Storage } from '../backend/types.js';
 import type { DType } from '../dtype.js';
 import { numel, fmt, shapesEqual } from '../shape.js';
 import { run } from '../tensor/dispatch.js';
@@ -71,6 +73,61 @@ class NodeContext implements GradContext<any> {
   }
 }
 
+/**
+ * Hands the memory of the gradients the engine has consumed back to their backend
+ * (Backend.recycle), so the next output of the same size reuses it, as PyTorch's caching allocator
+ * reuses a block freed by its reference count. Without it a gradient's memory waits for the
+ * garbage collector (src/backend/cpu/memory.ts says what that costs).
+ *
+ * Each storage counts the engine's references to it: the slots of pending output gradients that
+ * hold it (a view such as a reshape's gradient shares its input's storage). When the count falls
+ * to 0, nothing can reach the storage any more unless it was handed out: to a leaf's `.grad`, a
+ * retained gradient, or autograd.grad's results, and those are never taken back. The backend
+ * takes back only storages it allocated during this pass (the token), so a gradient the user
+ * passed in, or a saved tensor a rule returns as a gradient, never is. Not used when the pass is
+ * recorded (createGraph), where gradients are graph nodes that later ops may keep.
+ */
+class Recycler {
+  private readonly counts = new Map<Storage, number>();
+  private readonly handedOut = new Set<Storage>();
+  private readonly tokens = new Map<string, { backend: Backend; token: number }>();
+
+  constructor() {
+    for (const name of availableBackends()) {
+      const backend = getBackend(name);
+      if (backend.openRecycling) this.tokens.set(name, { backend, token: backend.openRecycling() });
+    }
+  }
+
+  /** A pending-gradient slot now holds `t`. */
+  hold(t: Tensor): void {
+    const s = t._storage;
+    this.counts.set(s, (this.counts.get(s) ?? 0) + 1);
+  }
+
+  /** A slot that held `t` is emptied; the last one frees its storage. */
+  drop(t: Tensor): void {
+    const s = t._storage;
+    const n = this.counts.get(s)! - 1;
+    if (n > 0) {
+      this.counts.set(s, n);
+      return;
+    }
+    this.counts.delete(s);
+    const owner = this.tokens.get(s.backend);
+    if (owner && !this.handedOut.has(s)) owner.backend.recycle!(s, owner.token);
+  }
+
+  /** `t` leaves the engine: its storage is never taken back. */
+  handOut(t: Tensor): void {
+    this.handedOut.add(t._storage);
+  }
+
+  close(): void {
+    for (const { backend } of this.tokens.values()) backend.closeRecycling!();
+  }
+}
+
 /** The engine's bookkeeping for one reachable node. */
 interface NodeState {
   /** Edges from other reachable nodes that have yet to deliver their gradient into this one. */
@@ -125,6 +182,7 @@ function runBackward(
     }
   }
 
+  const recycler = createGraph ? null : new Recycler();
   const captured = new Map<Tensor, Tensor>();
   const wanted = new Set(capture ?? []);
   const leafGrads = new Map<Tensor, Tensor>();
@@ -142,10 +200,15 @@ function runBackward(
       const state = states.get(fn)!;
       if (!state.grads) state.grads = new Array<Tensor | null>(fn.outputs!.length).fill(null);
       const prev = state.grads[t._outputIndex];
-      state.grads[t._outputIndex] = prev ? prev.add(g) : g;
+      const sum = prev ? prev.add(g) : g;
+      state.grads[t._outputIndex] = sum;
+      recycler?.hold(sum);
+      if (prev) recycler?.drop(prev);
     } else if (wanted.has(t)) {
+      recycler?.handOut(g);
       addTo(captured, t, g);
     } else if (!capture) {
+      recycler?.handOut(g);
       addTo(leafGrads, t, g);
     }
   };
@@ -169,8 +232,14 @@ function runBackward(
           if (!g) continue;
           reached = true;
           const o = outputs[i]!;
-          if (wanted.has(o)) addTo(captured, o, g);
-          if (o._retainsGrad && !capture) o.grad = o.grad ? o.grad.add(g) : g;
+          if (wanted.has(o)) {
+            recycler?.handOut(g);
+            addTo(captured, o, g);
+          }
+          if (o._retainsGrad && !capture) {
+            recycler?.handOut(g);
+            o.grad = o.grad ? o.grad.add(g) : g;
+          }
         }
         if (reached) {
           const rule = RULES[node.op]!;
@@ -182,6 +251,9 @@ function runBackward(
             if (gi && t.requiresGrad) deliver(t, gi.dtype === t.dtype ? gi : gi.to(t.dtype));
           }
         }
+        // after delivering, which may have passed one of these on (an add's rule returns its
+        // output's gradient as both inputs')
+        if (recycler) for (const g of grads) if (g) recycler.drop(g);
       }
       for (const t of inputs) {
         const next = t.gradFn;
@@ -194,6 +266,7 @@ function runBackward(
       }
     }
   } finally {
+    recycler?.close();
     setGradEnabled(previous);
   }
 

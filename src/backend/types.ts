@@ -45,6 +45,16 @@ export interface Backend<S extends Storage = Storage> {
   sumOfSquares(inputs: readonly S[]): S;
   /** x ← x · factor in place; `factor` is a 1-element storage of x's dtype (clipGradNorm_'s rescale). */
   scaleInPlace(x: S, factor: S): void;
+  /**
+   * Optional reuse of memory known to be dead, for the autograd engine (src/autograd/backward.ts).
+   * `openRecycling()` returns a new token, which every storage the backend allocates carries until
+   * `closeRecycling()`. `recycle(s, token)` takes back the memory of a storage that carries the
+   * token, for later allocations to reuse; the caller guarantees that no tensor will read or write
+   * `s` again. It ignores any other storage, and a storage it has already taken.
+   */
+  openRecycling?(): number;
+  closeRecycling?(): void;
+  recycle?(storage: S, token: number): void;
 }
 
 /**

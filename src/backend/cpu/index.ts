@@ -12,35 +12,19 @@ import type { PrimitiveAttrs, PrimitiveName, Spec } from '../../ops/primitives.j
 import { numel, stridesOf } from '../../shape.js';
 import { fillNormal } from '../philox.js';
 import { referenceBackend } from '../reference/index.js';
-import type { Backend, HostArray, Kernel, KernelInput, Storage } from '../types.js';
+import type { Backend, HostArray, Kernel, KernelInput } from '../types.js';
 import { type Addon, addon } from './addon.js';
 import { normKernels } from './norm.js';
 import { rnnKernels } from './rnn.js';
 import { indexingKernels } from './indexing.js';
-import { allocUninitialised, allocZeroed as allocZeroedArray, tuneAllocator } from './memory.js';
+import { tuneAllocator } from './memory.js';
+import { alloc, allocZeroed, closeRecycling, type CpuStorage, openRecycling, recycle, wrap } from './storage.js';
 import { optimMethods } from './optim.js';
 
 /** A cpu tensor's storage: a typed array on the JavaScript heap. */
-export interface CpuStorage extends Storage {
-  readonly backend: 'cpu';
-  readonly data: HostArray;
-}
+export type { CpuStorage } from './storage.js';
 
 type In = KernelInput<CpuStorage>;
-
-function wrap(data: HostArray, dtype: DType): CpuStorage {
-  return { backend: 'cpu', dtype, size: data.length, data };
-}
-
-/** Output storage for a kernel that writes every element (uninitialised: memory.ts says why). */
-function alloc(spec: Spec): CpuStorage {
-  return wrap(allocUninitialised(spec.dtype, numel(spec.shape)), spec.dtype);
-}
-
-/** Output storage for a kernel that accumulates into it or leaves elements untouched. */
-function allocZeroed(spec: Spec): CpuStorage {
-  return wrap(allocZeroedArray(spec.dtype, numel(spec.shape)), spec.dtype);
-}
 
 /** Element strides of `inShape` read as `outShape` under broadcasting (0 along broadcast axes). */
 function broadcastStrides(outShape: readonly number[], inShape: readonly number[]): number[] {
@@ -525,6 +509,9 @@ export const cpuBackend: Backend<CpuStorage> | null =
         copyInto(dst: CpuStorage, src: CpuStorage): void {
           dst.data.set(src.data);
         },
+        openRecycling,
+        closeRecycling,
+        recycle,
         ...optimMethods(addon),
         kernels: kernels(addon),
       };

@@ -11,7 +11,7 @@ import { IndexError, numel } from '../../shape.js';
 import { referenceBackend } from '../reference/index.js';
 import type { HostArray, Kernel, KernelInput } from '../types.js';
 import type { Addon } from './addon.js';
-import type { CpuStorage } from './index.js';
+import { type CpuStorage, wrap } from './storage.js';
 
 type In = KernelInput<CpuStorage>;
 type IndexingName =
@@ -47,12 +47,7 @@ export function indexingKernels(native: Addon, alloc: Alloc): { [K in IndexingNa
   const relabel =
     (name: IndexingName) =>
     (inputs: readonly In[], a: any, outs: readonly Spec[]): CpuStorage[] =>
-      ref[name](inputs, a, outs).map((s: { data: HostArray; dtype: CpuStorage['dtype'] }) => ({
-        backend: 'cpu' as const,
-        dtype: s.dtype,
-        size: s.data.length,
-        data: s.data,
-      }));
+      ref[name](inputs, a, outs).map((s: { data: HostArray; dtype: CpuStorage['dtype'] }) => wrap(s.data, s.dtype));
   const { gather, scatter, indexSelect, indexAdd, argsort, adaptiveAvgPool } = native;
   if (!gather || !scatter || !indexSelect || !indexAdd || !argsort || !adaptiveAvgPool) {
     return {

@@ -8,21 +8,13 @@ import { normKernels as reference } from '../reference/norm.js';
 import type { RefStorage } from '../reference/storage.js';
 import type { HostArray, Kernel, KernelInput } from '../types.js';
 import type { Addon } from './addon.js';
-import type { CpuStorage } from './index.js';
-import { allocUninitialised } from './memory.js';
+// Every output is written in full by its kernel (norm.cc: each channel's or row's statistics and
+// every output element, the weight and bias gradients from their partial sums, also for an empty
+// batch), so all come uninitialised from `alloc`.
+import { alloc, type CpuStorage, wrap } from './storage.js';
 
 type In = KernelInput<CpuStorage>;
 type NormName = 'batchNorm' | 'batchNormBackward' | 'layerNorm' | 'layerNormBackward' | 'softmaxBackward' | 'logSoftmaxBackward';
-
-/**
- * Every output is written in full by its kernel (norm.cc: each channel's or row's statistics and
- * every output element, the weight and bias gradients from their partial sums, also for an empty
- * batch), so none is zero-filled first.
- */
-const alloc = (spec: Spec): CpuStorage => {
-  const data = allocUninitialised(spec.dtype, numel(spec.shape));
-  return { backend: 'cpu', dtype: spec.dtype, size: data.length, data };
-};
 
 /** [outer, len, inner] of `shape` around `axis` (a scalar counts as one element). */
 function around(shape: readonly number[], axis: number): [number, number, number] {
@@ -35,7 +27,7 @@ export function normKernels(native: Addon): { [K in NormName]: Kernel<K, CpuStor
   const d = (t: In): HostArray => t.storage.data;
   if (!native.batchNorm || !native.batchNormBackward || !native.layerNorm || !native.layerNormBackward || !native.softmaxBackward) {
     const relabel = (name: NormName) => (inputs: readonly In[], a: any, outs: readonly Spec[]) =>
-      (reference[name] as Kernel<any, any>)(inputs, a, outs).map((s: RefStorage): CpuStorage => ({ ...s, backend: 'cpu' }));
+      (reference[name] as Kernel<any, any>)(inputs, a, outs).map((s: RefStorage): CpuStorage => wrap(s.data, s.dtype));
     return {
       batchNorm: relabel('batchNorm'),
       batchNormBackward: relabel('batchNormBackward'),

@@ -7,7 +7,7 @@ import * as reference from '../reference/optim.js';
 import type { RefStorage } from '../reference/storage.js';
 import type { HostArray, OptimizerUpdate } from '../types.js';
 import type { Addon } from './addon.js';
-import type { CpuStorage } from './index.js';
+import { type CpuStorage, wrap } from './storage.js';
 
 /** The Backend methods this file supplies. */
 export interface OptimMethods {
@@ -77,7 +77,7 @@ export function optimMethods(native: Addon): OptimMethods {
   if (!optim || !sumOfSquares || !scale) {
     return {
       optimizerStep: (u) => reference.optimizerStep(u as unknown as OptimizerUpdate<RefStorage>),
-      sumOfSquares: (inputs) => ({ ...reference.sumOfSquares(inputs as unknown as RefStorage[]), backend: 'cpu' }),
+      sumOfSquares: (inputs) => wrap(reference.sumOfSquares(inputs as unknown as RefStorage[]).data, 'float64'),
       scaleInPlace: (x, f) => reference.scaleInPlace(x as unknown as RefStorage, f as unknown as RefStorage),
     };
   }
@@ -96,7 +96,7 @@ export function optimMethods(native: Addon): OptimMethods {
       }
       const out = new Float64Array(1);
       sumOfSquares(inputs.map((x) => x.data), out);
-      return { backend: 'cpu', dtype: 'float64', size: 1, data: out };
+      return wrap(out, 'float64');
     },
     scaleInPlace(x, factor) {
       if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TypeError(`scaleInPlace: expects a float tensor, got ${x.dtype}`);

@@ -3,27 +3,21 @@
  * existed lacks them; the reference kernels then run on the same arrays.
  */
 import type { Spec } from '../../ops/primitives.js';
-import { numel } from '../../shape.js';
 import { rnnKernels as reference } from '../reference/rnn.js';
 import type { RefStorage } from '../reference/storage.js';
 import type { HostArray, Kernel, KernelInput } from '../types.js';
 import type { Addon } from './addon.js';
-import type { CpuStorage } from './index.js';
-import { allocUninitialised } from './memory.js';
+// Every output is written in full by its kernel (the state gradients are zeroed there first), so
+// all come uninitialised from `alloc`.
+import { alloc, type CpuStorage, wrap } from './storage.js';
 
 type In = KernelInput<CpuStorage>;
 type RnnName = 'lstmSequence' | 'lstmSequenceBackward' | 'gruSequence' | 'gruSequenceBackward';
 
-/** Every output is written in full by its kernel (the state gradients are zeroed there first). */
-const alloc = (spec: Spec): CpuStorage => {
-  const data = allocUninitialised(spec.dtype, numel(spec.shape));
-  return { backend: 'cpu', dtype: spec.dtype, size: data.length, data };
-};
-
 export function rnnKernels(native: Addon): { [K in RnnName]: Kernel<K, CpuStorage> } {
   if (!native.lstmSequence || !native.lstmSequenceBackward || !native.gruSequence || !native.gruSequenceBackward) {
     const relabel = (name: RnnName) => (inputs: readonly In[], a: any, outs: readonly Spec[]) =>
-      (reference[name] as Kernel<any, any>)(inputs, a, outs).map((s: RefStorage): CpuStorage => ({ ...s, backend: 'cpu' }));
+      (reference[name] as Kernel<any, any>)(inputs, a, outs).map((s: RefStorage): CpuStorage => wrap(s.data, s.dtype));
     return {
       lstmSequence: relabel('lstmSequence'),
       lstmSequenceBackward: relabel('lstmSequenceBackward'),
