@@ -265,7 +265,7 @@ export function pad(x: Tensor, pads: number[], mode: 'constant' | 'reflect' | 'r
       const block = (n: number) => {
         const shape = [...out.shape];
         shape[d] = n;
-        return constTensor(new Array<number>(numel(shape)).fill(value), shape, out.dtype, out.device);
+        return run('full', [], { shape, dtype: out.dtype, value }, out.device);
       };
       if (before) parts.push(block(before));
       parts.push(out);
