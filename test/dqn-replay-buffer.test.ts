@@ -34,6 +34,11 @@ test('RowStore: bytes and floats round trip; a byte store refuses values a byte 
   assert.equal(g.dtype, 'float32');
   assert.deepEqual(g.shape, [3, 5]);
   assert.deepEqual(flat(g), [0, 1, 255, 7, 128, 0, 0, 0, 0, 0, 0, 1, 255, 7, 128]);
+  // a later gather (of the same size, or another) leaves earlier batches alone
+  bytes.gather([0, 0, 0], [3, 5]);
+  bytes.gather([1]);
+  assert.deepEqual(flat(g), [0, 1, 255, 7, 128, 0, 0, 0, 0, 0, 0, 1, 255, 7, 128]);
+  assert.deepEqual(flat(bytes.gather([1, 1], [2, 5])), [0, 1, 255, 7, 128, 0, 1, 255, 7, 128]);
 });
 
 test('RowStore: toTensor/loadTensor restores a byte store whose size is not a multiple of 4', () => {

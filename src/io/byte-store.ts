@@ -18,6 +18,7 @@ export type RowStoreKind = 'uint8' | 'float32';
 /** A `rows x rowSize` table of bytes or float32 values, zero-filled at creation. */
 export class RowStore {
   private readonly values: Uint8Array | Float32Array;
+  private scratch = new Float32Array(0);
 
   constructor(
     readonly kind: RowStoreKind,
@@ -73,7 +74,11 @@ export class RowStore {
    * the shape must hold rows.length * rowSize values.
    */
   gather(rows: readonly number[], shape: number[] = [rows.length, this.rowSize]): Tensor {
-    const out = new Float32Array(rows.length * this.rowSize);
+    // The rows meet in a scratch array kept for the next call (a replay batch every step), which
+    // tensor() then copies: one new array per batch instead of two.
+    const n = rows.length * this.rowSize;
+    if (this.scratch.length !== n) this.scratch = new Float32Array(n);
+    const out = this.scratch;
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k]!;
       this.checkRow('gather', row);

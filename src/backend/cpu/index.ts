@@ -12,12 +12,13 @@ import type { PrimitiveAttrs, PrimitiveName, Spec } from '../../ops/primitives.j
 import { numel, stridesOf } from '../../shape.js';
 import { fillNormal } from '../philox.js';
 import { referenceBackend } from '../reference/index.js';
+import { setCastsExactly } from '../reference/storage.js';
 import type { Backend, HostArray, Kernel, KernelInput } from '../types.js';
 import { type Addon, addon } from './addon.js';
 import { normKernels } from './norm.js';
 import { rnnKernels } from './rnn.js';
 import { indexingKernels } from './indexing.js';
-import { tuneAllocator } from './memory.js';
+import { allocUninitialised, tuneAllocator } from './memory.js';
 import { alloc, allocZeroed, closeRecycling, type CpuStorage, openRecycling, recycle, wrap } from './storage.js';
 import { optimMethods } from './optim.js';
 
@@ -500,6 +501,12 @@ export const cpuBackend: Backend<CpuStorage> | null =
         name: 'cpu',
         describe: () => describe(addon!),
         fromValues(values: ArrayLike<number>, dtype: DType): CpuStorage {
+          if (setCastsExactly(values, dtype)) {
+            // every element is overwritten, so the storage need not be zeroed first
+            const data = allocUninitialised(dtype, values.length);
+            data.set(values);
+            return wrap(data, dtype);
+          }
           const r = referenceBackend.fromValues(values, dtype);
           return wrap(r.data, dtype);
         },

@@ -33,6 +33,21 @@ export function alloc(dtype: DType, size: number): RefStorage {
 }
 
 /** Converts a number the way a cast to `dtype` does: truncation toward zero for int32, != 0 for bool. */
+/**
+ * Whether copying `values` into an array of `dtype` with TypedArray.set converts each element
+ * exactly as castValue would: a typed array (not DataView, not 64-bit integers) into a float dtype
+ * (castValue leaves floats alone; the store rounds), or int32 into int32.
+ */
+export function setCastsExactly(values: ArrayLike<number>, dtype: DType): boolean {
+  return (
+    ArrayBuffer.isView(values) &&
+    !(values instanceof DataView) &&
+    !(values instanceof BigInt64Array) &&
+    !(values instanceof BigUint64Array) &&
+    (dtype === 'float32' || dtype === 'float64' || (dtype === 'int32' && values instanceof Int32Array))
+  );
+}
+
 export function castValue(v: number, dtype: DType): number {
   if (dtype === 'bool') return v !== 0 ? 1 : 0;
   if (dtype === 'int32') return Number.isFinite(v) ? Math.trunc(v) | 0 : 0;
