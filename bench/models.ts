@@ -7,6 +7,11 @@
  * both alike); after warm-up the median of the rounds is reported, with wall time and process CPU
  * time per step, and bench/MODELS.md gets the machine, the versions and the speed ratios.
  *
+ * Each workload runs in fresh processes on both sides (this script again with --worker=NAME, and
+ * its own PyTorch worker), as a training run would: run one after another in one process, the
+ * earlier models' garbage stayed in both heaps, and the DQN train step, timed after GPT, ResNet-20
+ * and the LSTM, ran at 1.7-2.0x PyTorch's speed where alone it ran at 3.0x (2026-11-27).
+ *
  *   node dist/bench/models.js                      every workload, device 'cpu' when built
  *   node dist/bench/models.js --device=reference --only=dqn --runs=7   (with --only, prints only)
  *   node dist/bench/models.js --profile=gpt        profiles milestones' step alone: top functions by self time
@@ -16,6 +21,7 @@ import { arg, flag, repoRoot, writeReport } from './cli.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Session } from 'node:inspector/promises';
 import {
@@ -51,6 +57,8 @@ const WARMUP_S = Number(arg('warmup', '2'));
 const ONLY = arg('only', '');
 const TORCH_THREADS = Number(arg('torch-threads', '2'));
 const PROFILE = arg('profile', '');
+/** Set in the child process that times one workload (see the file header). */
+const WORKER = arg('worker', '');
 /** A tiny step repeats inside one sample until the sample lasts this long, so the clock's grain and one stray interrupt do not decide it. */
 const MIN_SAMPLE_S = 0.3;
 /** A step slower than this (the reference backend on the big models) gets fewer rounds; MODELS.md says so. */
@@ -336,7 +344,55 @@ const machine = (() => {
   return `${model}, ${cpus().length} cores (${isa}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
 })();
 
+interface Result {
+  w: Workload;
+  ms: Sample[];
+  pt: Sample[];
+  runs: number;
+}
+
+/** Times workload `w` against PyTorch in this process, with a PyTorch worker of its own. */
+async function measure(w: Workload): Promise<{ result: Result; info: Record<string, unknown> }> {
+  const torch = new TorchWorker();
+  const info = await torch.ask({ cmd: 'info' });
+  console.log(`PyTorch ${String(info['torch'])}, ${String(info['threads'])} threads; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  manualSeed(0);
+  const f = w.build();
+  await torch.ask({ cmd: 'build', name: w.name });
+  // warm-up, which also sizes each sample (repeat tiny steps up to MIN_SAMPLE_S)
+  const msStep = await warmUp((n) => timeMs(f, n).wall);
+  const ptStep = await warmUp(async (n) => (await torch.ask({ cmd: 'time', name: w.name, iters: n }))['seconds'] as number);
+  const msIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / msStep));
+  const ptIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / ptStep));
+  const runs = Math.max(msStep, ptStep) > SLOW_STEP_S ? Math.min(RUNS, SLOW_RUNS) : RUNS;
+  const ms: Sample[] = [];
+  const pt: Sample[] = [];
+  for (let r = 0; r < runs; r++) {
+    ms.push(timeMs(f, msIters));
+    const a = await torch.ask({ cmd: 'time', name: w.name, iters: ptIters });
+    pt.push({ wall: a['seconds'] as number, cpu: a['cpu'] as number });
+    process.stdout.write('.');
+  }
+  torch.close();
+  const [m, t] = [median(ms.map((x) => x.wall)), median(pt.map((x) => x.wall))];
+  console.log(
+    `\n${w.title}: milestones ${fmt(w.rate(m))} ${w.unit}, PyTorch ${fmt(w.rate(t))} ${w.unit}, ` +
+      `speed ratio ${(t / m).toFixed(2)}x (target ${w.target}x); ${runs} rounds of ${msIters}/${ptIters} steps`,
+  );
+  return { result: { w, ms, pt, runs }, info };
+}
+
+/** The line a --worker child ends with: its samples, for the parent's report. */
+const RESULT_PREFIX = 'RESULT ';
+
 async function main(): Promise<void> {
+  if (WORKER) {
+    const w = WORKLOADS.find((x) => x.name === WORKER);
+    if (!w) throw new Error(`--worker: no workload '${WORKER}' (${WORKLOADS.map((x) => x.name).join(', ')})`);
+    const { result, info } = await measure(w);
+    console.log(RESULT_PREFIX + JSON.stringify({ ms: result.ms, pt: result.pt, runs: result.runs, info }));
+    return;
+  }
   const selected = WORKLOADS.filter((w) => w.name.toLowerCase().includes(ONLY.toLowerCase()));
   console.log(`bench:models on device '${DEVICE}' (${describeBackend(DEVICE)}); ${machine}`);
   if (PROFILE) {
@@ -345,37 +401,23 @@ async function main(): Promise<void> {
     console.log(await profile(w, Number(arg('steps', '3'))));
     return;
   }
-  const torch = new TorchWorker();
-  const info = await torch.ask({ cmd: 'info' });
-  console.log(`PyTorch ${String(info['torch'])}, ${String(info['threads'])} threads; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const results: { w: Workload; ms: Sample[]; pt: Sample[]; runs: number }[] = [];
+  // the settings that shape a measurement go to each child
+  const settings = ['device', 'runs', 'warmup', 'torch-threads'].flatMap((k) => (arg(k, '') ? [`--${k}=${arg(k, '')}`] : []));
+  const results: Result[] = [];
+  let info: Record<string, unknown> = {};
   for (const w of selected) {
-    manualSeed(0);
-    const f = w.build();
-    await torch.ask({ cmd: 'build', name: w.name });
-    // warm-up, which also sizes each sample (repeat tiny steps up to MIN_SAMPLE_S)
-    const msStep = await warmUp((n) => timeMs(f, n).wall);
-    const ptStep = await warmUp(async (n) => (await torch.ask({ cmd: 'time', name: w.name, iters: n }))['seconds'] as number);
-    const msIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / msStep));
-    const ptIters = Math.max(1, Math.ceil(MIN_SAMPLE_S / ptStep));
-    const runs = Math.max(msStep, ptStep) > SLOW_STEP_S ? Math.min(RUNS, SLOW_RUNS) : RUNS;
-    const ms: Sample[] = [];
-    const pt: Sample[] = [];
-    for (let r = 0; r < runs; r++) {
-      ms.push(timeMs(f, msIters));
-      const a = await torch.ask({ cmd: 'time', name: w.name, iters: ptIters });
-      pt.push({ wall: a['seconds'] as number, cpu: a['cpu'] as number });
-      process.stdout.write('.');
-    }
-    const res = { w, ms, pt, runs };
-    results.push(res);
-    const [m, t] = [median(ms.map((s) => s.wall)), median(pt.map((s) => s.wall))];
-    console.log(
-      `\n${w.title}: milestones ${fmt(w.rate(m))} ${w.unit}, PyTorch ${fmt(w.rate(t))} ${w.unit}, ` +
-        `speed ratio ${(t / m).toFixed(2)}x (target ${w.target}x); ${runs} rounds of ${msIters}/${ptIters} steps`,
-    );
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--worker=${w.name}`, ...settings], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = child.stdout.split('\n');
+    process.stdout.write(lines.filter((l) => !l.startsWith(RESULT_PREFIX)).join('\n'));
+    const last = lines.find((l) => l.startsWith(RESULT_PREFIX));
+    if (child.status !== 0 || !last) throw new Error(`bench: the child timing ${w.name} failed (exit ${child.status})`);
+    const r = JSON.parse(last.slice(RESULT_PREFIX.length)) as { ms: Sample[]; pt: Sample[]; runs: number; info: Record<string, unknown> };
+    results.push({ w, ms: r.ms, pt: r.pt, runs: r.runs });
+    info = r.info;
   }
-  torch.close();
   // a partial run (--only) would replace the full table with a few rows, so it only prints
   if (!flag('no-write') && !ONLY) {
     // the hand-written analysis below the marker (profiles, where the time goes) survives a rerun
@@ -395,14 +437,14 @@ const NOTES_MARKER = '<!-- notes: kept across runs -->';
 
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-function report(results: { w: Workload; ms: Sample[]; pt: Sample[]; runs: number }[], info: Record<string, unknown>): string {
+function report(results: Result[], info: Record<string, unknown>): string {
   const L: string[] = [];
   L.push('# Model-level benchmarks: milestones against PyTorch', '');
   L.push(`Written by \`node dist/bench/models.js\` on ${new Date().toISOString()}.`, '');
   L.push(`- machine: ${machine}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   L.push(`- milestones ${VERSION} on device \`${DEVICE}\` (${describeBackend(DEVICE)}), Node ${process.version}`);
   L.push(`- PyTorch ${String(info['torch'])} (Debian python3-torch ${debVersion('python3-torch')}), ${String(info['threads'])} threads, OpenBLAS ${debVersion('libopenblas0-openmp')} (libopenblas0-openmp)`);
-  L.push(`- each side warmed up for ${WARMUP_S} s (optimised code, warm caches); median of the rounds that follow, each timing milestones then PyTorch on the same workload`, '');
+  L.push(`- each workload in fresh processes on both sides; each side warmed up for ${WARMUP_S} s (optimised code, warm caches); median of the rounds that follow, each timing milestones then PyTorch on the same workload`, '');
   L.push('| workload | unit | milestones | PyTorch | speed ratio (wall) | speed ratio (CPU time) | target | PyTorch in the issue |');
   L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const { w, ms, pt } of results) {
