@@ -128,3 +128,65 @@ test('small outputs share slabs without overlapping, keep their values, and trai
   }
   assert.ok(Number.isFinite(layer.weight.sum().item()));
 });
+
+test('a sum that reduces the innermost axis adds in four lanes per run, for one output or many at once', { skip: SKIP }, async () => {
+  const { tensor } = await import('../src/index.js');
+  // native/cpu/reduce.cc: each run of the innermost reduced axis is summed in four double lanes
+  // (element i into lane i mod 4, the tail into lane 0), joined as (l0 + l1) + (l2 + l3), and the
+  // runs are added in order; several outputs are summed at once with the same order for each.
+  const fround = (v: number, dtype: string) => (dtype === 'float32' ? Math.fround(v) : v);
+  const expected = (x: number[], shape: number[], axes: number[], dtype: string): number[] => {
+    // coalesce as the kernel does: kept and reduced axes keep their order; runs are the innermost axis
+    const strides = shape.map((_, d) => shape.slice(d + 1).reduce((p, q) => p * q, 1));
+    const kept = shape.map((_, d) => d).filter((d) => !axes.includes(d));
+    // the reduced axes at the end make one run (the kernel merges neighbouring axes of one kind)
+    let first = shape.length;
+    while (first > 0 && axes.includes(first - 1)) first--;
+    const outer = axes.filter((d) => d < first);
+    const L = shape.slice(first).reduce((p, q) => p * q, 1);
+    const count = (ds: number[]) => ds.reduce((p, d) => p * shape[d]!, 1);
+    const offset = (ds: number[], index: number) => {
+      let off = 0;
+      for (let k = ds.length - 1; k >= 0; k--) {
+        off += (index % shape[ds[k]!]!) * strides[ds[k]!]!;
+        index = Math.floor(index / shape[ds[k]!]!);
+      }
+      return off;
+    };
+    const out: number[] = [];
+    for (let o = 0; o < count(kept); o++) {
+      let acc = 0;
+      for (let r = 0; r < count(outer); r++) {
+        const base = offset(kept, o) + offset(outer, r); // the run is contiguous from here
+        const lane = [0, 0, 0, 0];
+        let i = 0;
+        for (; i + 4 <= L; i += 4) for (let k = 0; k < 4; k++) lane[k] += x[base + i + k]!;
+        for (; i < L; i++) lane[0] += x[base + i]!;
+        acc += lane[0]! + lane[1]! + (lane[2]! + lane[3]!);
+      }
+      out.push(fround(acc, dtype));
+    }
+    return out;
+  };
+  const cases: [number[], number[], 'float32' | 'float64' | 'int32'][] = [
+    // float64, where the order of the additions shows in the result (in float32 it rarely survives
+    // the final rounding)
+    [[32, 16, 8, 8], [0, 2, 3], 'float64'], // a conv's bias gradient: 16 outputs, runs of 64
+    [[5, 7, 13], [2], 'float64'], // 35 outputs (8 blocks of 4 and 3), runs of 13 (a tail of 1)
+    [[2, 9, 5, 15], [1, 3], 'float64'], // 10 outputs, 9 runs each of 15 (a tail of 3)
+    [[32, 16, 8, 8], [0, 2, 3], 'float32'],
+    [[3, 6, 5, 2], [0, 1, 3], 'float64'], // runs of 2: all in the tail
+    [[4, 9, 6], [0, 2], 'int32'],
+    [[2, 3, 7], [1, 2], 'float32'], // two outputs
+  ];
+  let seed = 1;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  for (const [shape, axes, dtype] of cases) {
+    const n = shape.reduce((p, q) => p * q, 1);
+    const raw = Array.from({ length: n }, () => (dtype === 'int32' ? Math.round(next() * 1000) : next() * 10 ** Math.round(next() * 6)));
+    const x = tensor(raw, { shape, dtype, device: 'cpu' });
+    const values = Array.from(x.dataSync());
+    const got = Array.from(x.sum(axes).dataSync());
+    assert.deepEqual(got, expected(values, shape, axes, dtype), `${dtype} [${shape}] over [${axes}]`);
+  }
+});

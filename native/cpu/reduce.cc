@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "gemm.h"
 #include "kernels.h"
@@ -64,6 +65,37 @@ int64_t offsetOf(const Dims& d, int64_t index) {
   return off;
 }
 
+// Sums of n <= 4 outputs at once, output j reading runs of length L at base[j] + offsetOf(runs, r):
+// acc[j] = sum over r of runOf<Sum>(run r). Lane k of output j's vector is runOf's accumulator a_k,
+// fed the same values in the same order, and the lanes and runs are joined as runOf and its caller
+// join them, so each output gets the same bits; but four outputs keep eight chains of additions in
+// flight where one output kept four (a conv's bias gradient, [32, 16, 8, 8] over all but the
+// channels: about 4x faster).
+template <int N, class T>
+void sumRunsOf(const T* const* base, const Dims& runs, int64_t count, int64_t L, double* acc) {
+  // N fixed, so the loops over outputs unroll and the sums stay in registers: lanes (a0, a1) and
+  // (a2, a3) of each output in two-double vectors, which every x86-64 and ARM64 target holds natively
+  typedef double V2 __attribute__((vector_size(16)));
+  for (int j = 0; j < N; j++) acc[j] = 0;
+  for (int64_t r = 0; r < count; r++) {
+    const int64_t off = offsetOf(runs, r);
+    V2 lo[N], hi[N];
+    for (int j = 0; j < N; j++) lo[j] = hi[j] = V2{0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= L; i += 4)
+      for (int j = 0; j < N; j++) {
+        const T* x = base[j] + off + i;
+        lo[j] += V2{static_cast<double>(x[0]), static_cast<double>(x[1])};
+        hi[j] += V2{static_cast<double>(x[2]), static_cast<double>(x[3])};
+      }
+    for (int j = 0; j < N; j++) {
+      double a0 = lo[j][0];
+      for (int64_t t = i; t < L; t++) a0 += static_cast<double>(base[j][off + t]);
+      acc[j] = acc[j] + ((a0 + lo[j][1]) + (hi[j][0] + hi[j][1]));
+    }
+  }
+}
+
 template <class Op, class T, class U>
 void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vector<bool>& red, U* out) {
   // Split the (coalesced) dimensions into kept and reduced ones, with the input's strides.
@@ -121,6 +153,26 @@ void reduceTyped(const T* x, const std::vector<int64_t>& shape, const std::vecto
       double acc = Op::init();
       for (double p : part) acc = Op::join(acc, p);
       out[0] = storeAs<U>(acc);
+      return;
+    }
+    if constexpr (std::is_same<Op, Sum>::value) {
+      const int64_t blocks = (nOut + 3) / 4;
+      parallelFor(blocks, std::max<int64_t>(1, GRAIN / (4 * nRed)), [&](int64_t b, int64_t e) {
+        for (int64_t blk = b; blk < e; blk++) {
+          const int64_t o0 = blk * 4;
+          const int n = static_cast<int>(std::min<int64_t>(4, nOut - o0));
+          const T* base[4];
+          double acc[4];
+          for (int j = 0; j < n; j++) base[j] = x + (kept.size.empty() ? 0 : offsetOf(kept, o0 + j));
+          switch (n) {
+            case 1: sumRunsOf<1>(base, outerRed, runs, L, acc); break;
+            case 2: sumRunsOf<2>(base, outerRed, runs, L, acc); break;
+            case 3: sumRunsOf<3>(base, outerRed, runs, L, acc); break;
+            default: sumRunsOf<4>(base, outerRed, runs, L, acc); break;
+          }
+          for (int j = 0; j < n; j++) out[o0 + j] = storeAs<U>(acc[j]);
+        }
+      });
       return;
     }
     parallelFor(nOut, std::max<int64_t>(1, GRAIN / nRed), [&](int64_t b, int64_t e) {
