@@ -89,3 +89,28 @@ test('typed arrays convert into any dtype as element-by-element casts would', ()
     assert.equal(t.dataSync()[0], 1);
   }
 });
+
+test('a flat array of numbers converts as the nested walk would, and the tensor owns a copy', () => {
+  for (const device of availableBackends()) {
+    const values = [0.1, -2.5, 1e40, NaN, 3, -0];
+    const t = tensor(values, { device });
+    assert.equal(t.dtype, 'float32');
+    assert.deepEqual(Array.from(t.dataSync()), values.map((v) => Math.fround(v)));
+    assert.ok(Object.is(t.dataSync()[5], -0));
+    assert.deepEqual(Array.from(tensor(values, { dtype: 'float64', device }).dataSync()), values);
+    // into int32 and bool the per-element rules apply: truncation, and nonzero -> 1
+    assert.deepEqual(Array.from(tensor([2.7, -2.7, Infinity, NaN], { dtype: 'int32', device }).dataSync()), [2, -2, 0, 0]);
+    assert.deepEqual(Array.from(tensor([0, 2, -0.5], { dtype: 'bool', device }).dataSync()), [0, 1, 1]);
+    // booleans (alone or mixed with numbers) take the nested walk: a bool tensor, or 0/1 floats
+    assert.equal(tensor([true, false], { device }).dtype, 'bool');
+    assert.deepEqual(Array.from(tensor([1, true, 0.5] as unknown as number[], { device }).dataSync()), [1, 1, 0.5]);
+    assert.throws(() => tensor([1, 'a'] as unknown as number[], { device }), /expected numbers or booleans, got string at data\[1\]/);
+    assert.throws(() => tensor([1, [2]] as unknown as number[], { device }), /ragged nested array at data\[1\]/);
+    // an observation as the DQN's selectAction passes it: a flat list with the shape given
+    const obs = Array.from({ length: 400 }, (_, i) => i % 3);
+    const o = tensor(obs, { shape: [1, 4, 10, 10], device });
+    obs[0] = 7;
+    assert.deepEqual(o.shape, [1, 4, 10, 10]);
+    assert.equal(o.dataSync()[0], 0);
+  }
+});

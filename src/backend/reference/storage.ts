@@ -35,10 +35,12 @@ export function alloc(dtype: DType, size: number): RefStorage {
 /** Converts a number the way a cast to `dtype` does: truncation toward zero for int32, != 0 for bool. */
 /**
  * Whether copying `values` into an array of `dtype` with TypedArray.set converts each element
- * exactly as castValue would: a typed array (not DataView, not 64-bit integers) into a float dtype
- * (castValue leaves floats alone; the store rounds), or int32 into int32.
+ * exactly as castValue(Number(v)) would: a plain array or a typed array (not DataView, not 64-bit
+ * integers) into a float dtype (set applies ToNumber, castValue leaves floats alone, the store
+ * rounds), or int32 into int32.
  */
 export function setCastsExactly(values: ArrayLike<number>, dtype: DType): boolean {
+  if (Array.isArray(values)) return dtype === 'float32' || dtype === 'float64';
   return (
     ArrayBuffer.isView(values) &&
     !(values instanceof DataView) &&
