@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { availableBackends, backward, grad, manualSeed, randn, tensor, type Tensor } from '../src/index.js';
+import { availableBackends, backward, grad, manualSeed, nn, optim, randn, tensor, type Tensor } from '../src/index.js';
 import { recycledBytes } from '../src/backend/cpu/memory.js';
 import { assertClose } from './helpers.js';
 
@@ -183,3 +183,95 @@ test('backward hands consumed gradients back, and MILESTONES_RECYCLE=off gives t
 });
 
 const INDEX = fileURLToPath(new URL('../src/index.js', import.meta.url));
+
+/**
+ * A leaf's gradient that nothing outside the library has read goes back to the backend when
+ * zeroGrad drops it (Tensor._setGrad), as PyTorch's allocator reuses a dropped gradient's block.
+ * Each test below would see a kept gradient's values overwritten if the rule were wrong.
+ */
+const bufferOf = (t: Tensor) => (t._storage as unknown as { data: Float32Array }).data.buffer;
+
+/** Passes that allocate and overwrite many [32, 48] and [48, 48] buffers. */
+function churn(): void {
+  for (let k = 0; k < 4; k++) {
+    const a = randn(SHAPE).requiresGrad_();
+    const w = randn([48, 48]).requiresGrad_();
+    a.matmul(w).tanh().add(a.matmul(w).sigmoid()).sum().backward();
+    a.grad = null;
+    w.grad = null;
+  }
+}
+
+test('zeroGrad gives back the memory of a gradient nobody read, and the next pass reuses it', { skip: SKIP }, () => {
+  manualSeed(6);
+  const net = new nn.Linear(48, 64); // weight gradient [64, 48]: 12 KB
+  const opt = new optim.SGD(net.parameters(), { lr: 0.1 });
+  const x = randn([32, 48]);
+  net.forward(x).tanh().sum().backward();
+  const first = bufferOf(net.weight._peekGrad()!);
+  opt.step();
+  const before = recycledBytes();
+  opt.zeroGrad();
+  assert.equal(recycledBytes() - before, 64 * 48 * 4, 'the weight gradient (and only it: the bias is 256 bytes) is waiting for reuse');
+  net.forward(x).tanh().sum().backward();
+  assert.equal(bufferOf(net.weight._peekGrad()!), first, "the next pass's weight gradient reuses its memory");
+
+  // Module.zeroGrad does the same.
+  const again = recycledBytes();
+  net.zeroGrad();
+  assert.equal(recycledBytes() - again, 64 * 48 * 4);
+});
+
+test('a gradient read through .grad, shared by two leaves, or shared with a retained gradient is never given back', { skip: SKIP }, () => {
+  manualSeed(7);
+  // Read through .grad: the reader may keep it.
+  const w = randn([48, 48]).requiresGrad_();
+  randn(SHAPE).matmul(w).tanh().sum().backward();
+  const kept = w.grad!;
+  const keptValues = Float32Array.from(kept.dataSync());
+  w.grad = null;
+  churn();
+  assert.deepEqual(kept.dataSync(), keptValues, 'a gradient read through .grad changed after it was dropped');
+
+  // add's rule returns one gradient for both inputs: a and b share it.
+  const a = randn(SHAPE).requiresGrad_();
+  const b = randn(SHAPE).requiresGrad_();
+  a.add(b).tanh().sum().backward();
+  assert.equal(bufferOf(a._peekGrad()!), bufferOf(b._peekGrad()!));
+  const bValues = Float32Array.from(b._peekGrad()!.dataSync());
+  new optim.SGD([a], { lr: 0.1 }).zeroGrad();
+  churn();
+  assert.deepEqual(b._peekGrad()!.dataSync(), bValues, "dropping a's gradient gave back b's");
+
+  // A leaf's gradient as a view of a retained gradient.
+  const x = randn(SHAPE).requiresGrad_();
+  const y = x.reshape([48, 32]);
+  y.retainGrad();
+  y.tanh().sum().backward();
+  const yValues = Float32Array.from(y.grad!.dataSync());
+  new optim.SGD([x], { lr: 0.1 }).zeroGrad();
+  churn();
+  assert.deepEqual(y.grad!.dataSync(), yValues, "dropping x's gradient gave back y's retained gradient");
+
+  // A gradient recorded with createGraph is part of a graph.
+  const z = randn(SHAPE).requiresGrad_();
+  z.square().sum().backward(undefined, { createGraph: true });
+  const before = recycledBytes();
+  new optim.SGD([z], { lr: 0.1 }).zeroGrad();
+  assert.equal(recycledBytes(), before, 'a gradient recorded with createGraph was given back');
+});
+
+test('gradients accumulated over two passes are right, and the first one is given back', { skip: SKIP }, () => {
+  manualSeed(8);
+  const w = randn([48, 48]).requiresGrad_();
+  const x = randn(SHAPE);
+  x.matmul(w).tanh().sum().backward();
+  const once = Float32Array.from(w._peekGrad()!.dataSync());
+  const first = bufferOf(w._peekGrad()!);
+  x.matmul(w).tanh().sum().backward();
+  // The first gradient's memory went back last, so the next output of its size gets it.
+  assert.equal(bufferOf(w.detach().mul(2)), first, 'the first gradient was given back');
+  churn();
+  const twice = w.grad!.dataSync();
+  for (let i = 0; i < once.length; i++) assert.equal(twice[i], once[i]! + once[i]!, `element ${i}`);
+});

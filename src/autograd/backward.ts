@@ -89,7 +89,8 @@ class NodeContext implements GradContext<any> {
  */
 class Recycler {
   private readonly counts = new Map<Storage, number>();
-  private readonly handedOut = new Set<Storage>();
+  /** How many times each storage left the engine (see handOut). */
+  private readonly handedOut = new Map<Storage, number>();
   private readonly tokens = new Map<string, { backend: Backend; token: number }>();
 
   constructor() {
@@ -118,9 +119,22 @@ class Recycler {
     if (owner && !this.handedOut.has(s)) owner.backend.recycle!(s, owner.token);
   }
 
-  /** `t` leaves the engine: its storage is never taken back. */
+  /** `t` leaves the engine: its storage is never taken back during the pass. */
   handOut(t: Tensor): void {
-    this.handedOut.add(t._storage);
+    const s = t._storage;
+    this.handedOut.set(s, (this.handedOut.get(s) ?? 0) + 1);
+  }
+
+  /**
+   * The token under which leaf gradient `g` may be given back later (Tensor._setGrad), or 0. `g`
+   * must be a leaf's final gradient: either a sum the engine made for it (never handed out) or
+   * one gradient handed out once, to it alone. A gradient that also went to another leaf, a
+   * retained gradient or (through a view) anywhere else has been handed out more than once.
+   */
+  leafToken(g: Tensor): number {
+    const s = g._storage;
+    if ((this.handedOut.get(s) ?? 0) > 1) return 0;
+    return this.tokens.get(s.backend)?.token ?? 0;
   }
 
   close(): void {
@@ -272,8 +286,16 @@ function runBackward(
 
   if (!capture) {
     for (const [leaf, g] of leafGrads) {
-      const add = createGraph ? g : g.detach();
-      leaf.grad = leaf.grad ? (createGraph ? leaf.grad.add(add) : leaf.grad.detach().add(add).detach()) : add;
+      if (createGraph) {
+        // The gradient is part of a graph that may keep it: handed out (`.grad`), never given back.
+        leaf.grad = leaf.grad ? leaf.grad.add(g) : g;
+        continue;
+      }
+      const prev = leaf._peekGrad();
+      // A first gradient may have its memory given back when it is dropped (leafToken); a sum
+      // made here after the pass is new memory the backend did not tag, so its token is 0.
+      if (prev === null) leaf._setGrad(g.detach(), recycler!.leafToken(g));
+      else leaf._setGrad(prev.detach().add(g.detach()).detach(), 0);
     }
   }
   return captured;

@@ -50,7 +50,8 @@ export interface Backend<S extends Storage = Storage> {
    * `openRecycling()` returns a new token, which every storage the backend allocates carries until
    * `closeRecycling()`. `recycle(s, token)` takes back the memory of a storage that carries the
    * token, for later allocations to reuse; the caller guarantees that no tensor will read or write
-   * `s` again. It ignores any other storage, and a storage it has already taken.
+   * `s` again. It ignores any other storage, and a storage it has already taken. A token stays
+   * valid after its pass closes: a leaf's gradient is given back with it when zeroGrad drops it.
    */
   openRecycling?(): number;
   closeRecycling?(): void;

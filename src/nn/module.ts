@@ -277,9 +277,10 @@ export class Module {
   /** Clears every parameter's gradient (sets it to null, PyTorch's default set_to_none=True). */
   zeroGrad(setToNone = true): void {
     for (const p of this.parameters()) {
-      if (!p.grad) continue;
+      const grad = p._peekGrad();
+      if (!grad) continue;
       if (setToNone) p.grad = null;
-      else p.grad = noGrad(() => p.grad!.mul(0));
+      else p.grad = noGrad(() => grad.mul(0));
     }
   }
 

@@ -15,9 +15,15 @@ import { tensor } from '../tensor/creation.js';
 import { noGrad } from '../autograd/mode.js';
 import { scaleInPlace, sumOfSquares } from './fused.js';
 
+/** The gradients, read without handing them out (Tensor._peekGrad): clipping keeps none of them. */
 function gradsOf(parameters: Tensor | Iterable<Tensor>): Tensor[] {
   const params = parameters instanceof Tensor ? [parameters] : [...parameters];
-  return params.flatMap((p) => (p.grad === null ? [] : [p.grad]));
+  const grads: Tensor[] = [];
+  for (const p of params) {
+    const g = p._peekGrad();
+    if (g !== null) grads.push(g);
+  }
+  return grads;
 }
 
 /**

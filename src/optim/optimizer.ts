@@ -154,13 +154,16 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
-          if (p.grad === null) continue;
+          const grad = p._peekGrad();
+          if (grad === null) continue;
           let s = this.state.get(p);
           if (s === undefined) {
             s = this.initState(p, group);
             this.state.set(p, s);
           }
-          if (!this.fusedUpdate(p, p.grad, s, group)) this.update(p, p.grad, s, group);
+          // The fused kernel only reads the gradient; `update` gets it as `.grad` hands it out,
+          // since an update written in tensor ops might keep it (Tensor._setGrad says why it matters).
+          if (!this.fusedUpdate(p, grad, s, group)) this.update(p, p.grad!, s, group);
         }
       }
     });
@@ -171,9 +174,10 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions, S
   zeroGrad(setToNone = true): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (p.grad === null) continue;
+        const grad = p._peekGrad();
+        if (grad === null) continue;
         if (setToNone) p.grad = null;
-        else noGrad(() => p.grad!.zero_());
+        else noGrad(() => grad.zero_());
       }
     }
   }

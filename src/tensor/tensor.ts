@@ -69,8 +69,13 @@ export class Tensor {
   _storage: Storage;
   /** @internal shared with views; counts in-place writes. */
   readonly _version: Version;
-  /** Accumulated gradient after `backward()`, for leaves (and tensors that called retainGrad). */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
+  /**
+   * @internal Non-zero while `_grad`'s memory may be given back when the gradient is dropped: the
+   * token of the backward pass that allocated it and handed it to this leaf alone (see
+   * `_setGrad`). Reading `.grad` clears it, since the reader may keep the tensor.
+   */
+  _gradToken = 0;
   private _requiresGrad = false;
   private _gradFn: Node | null = null;
   /** @internal which output of `gradFn` this tensor is. */
@@ -125,6 +130,37 @@ export class Tensor {
   requiresGrad_(value = true): this {
     this.requiresGrad = value;
     return this;
+  }
+  /** Accumulated gradient after `backward()`, for leaves (and tensors that called retainGrad). */
+  get grad(): Tensor | null {
+    this._gradToken = 0;
+    return this._grad;
+  }
+  set grad(value: Tensor | null) {
+    this._setGrad(value, 0);
+  }
+  /**
+   * @internal The gradient, for library code that reads it and keeps no reference once it returns
+   * (a fused optimizer update, gradient clipping, zeroGrad): unlike `.grad`, reading it leaves the
+   * gradient's memory free to be given back.
+   */
+  _peekGrad(): Tensor | null {
+    return this._grad;
+  }
+  /**
+   * @internal Replaces the gradient. If the old one's memory was never handed out (a non-zero
+   * token: the engine allocated it for this leaf alone and nobody has read `.grad` since), its
+   * backend takes the memory back for reuse, as PyTorch's allocator reuses the block of a gradient
+   * whose last reference `zero_grad(set_to_none=True)` drops. The engine passes the token of the
+   * pass that made `value`; everything else passes 0.
+   */
+  _setGrad(value: Tensor | null, token: number): void {
+    const old = this._grad;
+    if (this._gradToken !== 0 && old !== null && old !== value && old._storage !== value?._storage) {
+      getBackend(old.device).recycle?.(old._storage, this._gradToken);
+    }
+    this._grad = value;
+    this._gradToken = value === null ? 0 : token;
   }
   /** The node that produced this tensor, or null for a leaf. */
   get gradFn(): Node | null {
