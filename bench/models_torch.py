@@ -33,12 +33,13 @@ class BasicBlock(nn.Module):
         self.pad = cout - cin
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
         out = self.bn2(self.conv2(out))
         short = x
         if self.pad > 0:  # option A: subsample by 2, zero-pad the new channels
             short = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
-        return F.relu(out + short)
+        out += short  # in place, as torchvision's BasicBlock
+        return F.relu(out, inplace=True)
 
 
 class ResNet20(nn.Module):
@@ -55,7 +56,7 @@ class ResNet20(nn.Module):
         self.fc = nn.Linear(64, 10)
 
     def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
         x = self.blocks(x)
         return self.fc(x.mean((2, 3)))
 
@@ -172,8 +173,8 @@ class QNetwork(nn.Module):
         self.output = nn.Linear(128, num_actions)
 
     def forward(self, x):
-        x = F.relu(self.conv(x))
-        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1))))
+        x = F.relu(self.conv(x), inplace=True)
+        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1)), inplace=True))
 
 
 # ------------------------------------------------------------------ workloads

@@ -26,7 +26,7 @@ class BasicBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
+    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
     let short = x;
     const p = this.cout - this.cin;
     if (p > 0) {
@@ -34,7 +34,7 @@ class BasicBlock extends nn.Module {
       const sub = x.slice(null, null, [0, null, 2], [0, null, 2]); // [B, cin, H/2, W/2]
       short = pad(sub, [0, 0, 0, 0, p >> 1, p - (p >> 1)]); // [B, cout, H/2, W/2]
     }
-    return out.add(short).relu();
+    return out.add_(short).relu_(); // in place, as torchvision's block: out += identity; relu(inplace=True)
   }
 }
 
@@ -58,7 +58,7 @@ export class ResNet20 extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = this.bn1.forward(this.conv1.forward(x)).relu(); // [B, 16, 32, 32]
+    let h = this.bn1.forward(this.conv1.forward(x)).relu_(); // [B, 16, 32, 32]
     for (const b of this.blocks) h = b.forward(h); // [B, 64, 8, 8]
     return this.fc.forward(h.mean([2, 3])); // [B, 10]
   }

@@ -37,11 +37,14 @@ export class MinAtarQNetwork extends nn.Module {
     this.output = new nn.Linear(128, numActions);
   }
 
-  /** x: [B, C, 10, 10] of 0/1 -> Q-values [B, numActions]. */
+  /**
+   * x: [B, C, 10, 10] of 0/1 -> Q-values [B, numActions]. The ReLUs run in place (relu_, PyTorch's
+   * inplace=True): the same values as MinAtar's F.relu, without a second buffer for each layer.
+   */
   forward(x: Tensor): Tensor {
-    const h = this.conv.forward(x).relu(); // [B, 16, 8, 8]
+    const h = this.conv.forward(x).relu_(); // [B, 16, 8, 8]
     const flat = h.reshape([h.shape[0]!, -1]); // [B, 1024]
-    return this.output.forward(this.fcHidden.forward(flat).relu()); // [B, numActions]
+    return this.output.forward(this.fcHidden.forward(flat).relu_()); // [B, numActions]
   }
 }
 

@@ -39,6 +39,20 @@ function checkSaved(node: Node, t: Tensor, saved: number, kind: 'input' | 'outpu
   return t;
 }
 
+/**
+ * The inputs as `node` took them. A tensor that an in-place op recorded since has a new gradFn;
+ * the node reads it as it was then (Tensor._history), so the gradient goes where it came from.
+ */
+function inputsOf(node: Node): readonly Tensor[] {
+  const inputs = node.inputs!;
+  for (let i = 0; i < inputs.length; i++) {
+    if (inputs[i]!._history !== null) {
+      return inputs.map((t, j) => (t._history === null ? t : t._asRecordedAt(node.inputVersions[j]!)));
+    }
+  }
+  return inputs;
+}
+
 /** What a rule sees of one node: its attributes, the gradients of its outputs, its saved tensors. */
 class NodeContext implements GradContext<any> {
   readonly attrs: any;
@@ -48,6 +62,7 @@ class NodeContext implements GradContext<any> {
     private readonly node: Node,
     readonly grad: Tensor,
     private readonly grads: readonly (Tensor | null)[],
+    private readonly inputs: readonly Tensor[],
   ) {
     this.attrs = node.attrs;
     this.numInputs = node.inputs!.length;
@@ -69,7 +84,7 @@ class NodeContext implements GradContext<any> {
     return this.node.inputSpecs[i]!.dtype;
   }
   needsGrad(i: number): boolean {
-    return this.node.inputs![i]!.requiresGrad;
+    return this.inputs[i]!.requiresGrad;
   }
 }
 
@@ -184,7 +199,7 @@ function runBackward(
           'pass { retainGraph: true } to the first backward() if you need to',
       );
     }
-    for (const t of node.inputs) {
+    for (const t of inputsOf(node)) {
       const next = t.gradFn;
       if (!next || !t.requiresGrad) continue;
       const state = states.get(next);
@@ -238,7 +253,7 @@ function runBackward(
       const grads = state.grads;
       state.grads = null;
       const outputs = node.outputs!;
-      const inputs = node.inputs!;
+      const inputs = inputsOf(node);
       if (grads) {
         let reached = false;
         for (let i = 0; i < outputs.length; i++) {
@@ -258,7 +273,7 @@ function runBackward(
         if (reached) {
           const rule = RULES[node.op]!;
           const g0 = grads[0] ?? zeros(outputs[0]!.shape, outputs[0]!);
-          const inputGrads = rule(new NodeContext(node, g0, grads));
+          const inputGrads = rule(new NodeContext(node, g0, grads, inputs));
           for (let i = 0; i < inputs.length; i++) {
             const t = inputs[i]!;
             const gi = inputGrads[i];

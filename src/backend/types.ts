@@ -53,6 +53,14 @@ export interface Backend<S extends Storage = Storage> {
    * `s` again. It ignores any other storage, and a storage it has already taken. A token stays
    * valid after its pass closes: a leaf's gradient is given back with it when zeroGrad drops it.
    */
+  /**
+   * Optional, for in-place ops (Tensor.add_, relu_, ...): `outputInto(s)` makes the next output the
+   * backend allocates with s's dtype and size be `s` itself, so the kernel writes there;
+   * `outputInto(null)` cancels it. The dispatcher sets it around one elementwise kernel whose inputs
+   * alias `s` only element for element (each output element reads the inputs at its own index), and
+   * copies the result into `s` when the kernel did not use it.
+   */
+  outputInto?(storage: S | null): void;
   openRecycling?(): number;
   closeRecycling?(): void;
   recycle?(storage: S, token: number): void;

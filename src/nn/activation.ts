@@ -4,10 +4,21 @@
 import { Tensor, softmax, logSoftmax } from '../tensor/index.js';
 import { Module } from './module.js';
 
-/** max(0, x) (Nair & Hinton 2010). */
+/**
+ * max(0, x) (Nair & Hinton 2010). With `inplace`, the input's own storage takes the result
+ * (Tensor.relu_), as torchvision's ReLU(inplace=True): one output fewer to allocate.
+ */
 export class ReLU extends Module {
+  readonly inplace: boolean;
+  constructor(options: { inplace?: boolean } = {}) {
+    super();
+    this.inplace = options.inplace ?? false;
+  }
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return this.inplace ? x.relu_() : x.relu();
+  }
+  override extraRepr(): string {
+    return this.inplace ? 'inplace=True' : '';
   }
 }
 

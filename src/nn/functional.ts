@@ -77,7 +77,8 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 
 // ---- activations (the Tensor methods, as functions) ----
 
-export const relu = (x: Tensor) => x.relu();
+/** max(0, x); with `inplace`, into x's own storage (x.relu_()), as torch.nn.functional.relu(x, inplace=True). */
+export const relu = (x: Tensor, inplace = false) => (inplace ? x.relu_() : x.relu());
 export const sigmoid = (x: Tensor) => x.sigmoid();
 export const tanh = (x: Tensor) => x.tanh();
 export const silu = (x: Tensor) => x.silu();

@@ -11,12 +11,24 @@ import { getBackend, getDefaultDevice } from '../backend/registry.js';
 import type { KernelInput } from '../backend/types.js';
 import { isFloating } from '../dtype.js';
 import { PRIMITIVES, type PrimitiveAttrs, type PrimitiveName } from '../ops/primitives.js';
-import { shapesEqual } from '../shape.js';
+import { fmt, shapesEqual } from '../shape.js';
 import { Node, Tensor } from './tensor.js';
 import { RULES } from '../autograd/rules.js';
 
 function deviceError(name: string, inputs: readonly Tensor[]): Error {
   return new Error(`${name}: expected all tensors on one device, got ${inputs.map((x) => x.device).join(' and ')}`);
+}
+
+/**
+ * A tensor whose storage a recorded in-place op changed through another tensor (a view, or the
+ * base of this view) since this one got its place in the graph: its values no longer match it.
+ */
+export function staleError(name: string, t: Tensor): Error {
+  return new Error(
+    `${name}: one of its inputs (shape ${fmt(t.shape)}) shares its storage with a tensor that an in-place op ` +
+      'changed while autograd recorded, so its gradient would be wrong; use the in-place op\'s result instead, ' +
+      'or clone() the tensor before the in-place op',
+  );
 }
 
 /** Runs primitive `name` and returns all its outputs. */
@@ -37,11 +49,25 @@ export function runMany<K extends PrimitiveName>(
     if (t.device !== dev) throw deviceError(name, inputs);
     kernelInputs[i] = { storage: t._storage, shape: t.shape, dtype: t.dtype };
     if (t.requiresGrad) anyRequiresGrad = true;
+    if (t._version.rebased === true && t._fnVersion !== t._version.value && isGradEnabled()) throw staleError(name, t);
   }
   const def = PRIMITIVES[name];
   // A tensor is a Spec (it has a shape and a dtype), so the contract reads the inputs directly.
   const specs = def.infer(inputs, attrs);
-  const storages = getBackend(dev).kernels[name](kernelInputs, attrs, specs);
+  const backend = getBackend(dev);
+  let storages;
+  if (into === null) storages = backend.kernels[name](kernelInputs, attrs, specs);
+  else {
+    // runInto: the output is to be `into`'s storage, where the backend can put it there.
+    const spec = specs[0]!;
+    const fits = specs.length === 1 && spec.dtype === into.dtype && shapesEqual(spec.shape, into.shape);
+    if (fits) backend.outputInto?.(into._storage);
+    try {
+      storages = backend.kernels[name](kernelInputs, attrs, specs);
+    } finally {
+      if (fits) backend.outputInto?.(null);
+    }
+  }
   const version = def.view ? inputs[0]!._version : undefined;
   const outputs = new Array<Tensor>(storages.length);
   for (let i = 0; i < storages.length; i++) {
@@ -59,6 +85,24 @@ export function runMany<K extends PrimitiveName>(
     }
   }
   return outputs;
+}
+
+/** The tensor whose storage the current runInto's output goes into, or null. */
+let into: Tensor | null = null;
+
+/**
+ * Runs elementwise primitive `name` with its output in `target`'s storage where the backend can
+ * compute it there (Backend.outputInto; the result then shares that storage), for the in-place ops
+ * (Tensor._inPlace). The inputs may alias `target` only element for element: a unary or
+ * broadcasting binary op whose input has target's shape, or `full` and `cast` of another tensor.
+ */
+export function runInto<K extends PrimitiveName>(target: Tensor, name: K, inputs: readonly Tensor[], attrs: PrimitiveAttrs[K]): Tensor {
+  into = target;
+  try {
+    return runMany(name, inputs, attrs, target.device)[0]!;
+  } finally {
+    into = null;
+  }
 }
 
 /** Runs a primitive with one output. */

@@ -4,7 +4,7 @@
  */
 import { type DType, isFloating, promoteTypes, promoteWithScalar } from '../dtype.js';
 import { getBackend } from '../backend/registry.js';
-import type { PrimitiveAttrs } from '../ops/primitives.js';
+import type { PrimitiveAttrs, PrimitiveName } from '../ops/primitives.js';
 import { run } from './dispatch.js';
 import { Tensor, type TensorOrScalar } from './tensor.js';
 
@@ -43,6 +43,9 @@ function operands(op: string, a: TensorOrScalar, b: TensorOrScalar): [Tensor, Te
   return [wrap(a), wrap(b), dtype];
 }
 
+/** Runs a primitive: `run`, or an in-place op's runner (Tensor._inPlace), which writes into its tensor. */
+export type Runner = <K extends PrimitiveName>(name: K, inputs: readonly Tensor[], attrs: PrimitiveAttrs[K]) => Tensor;
+
 type Arith = 'add' | 'sub' | 'mul' | 'maximum' | 'minimum';
 
 function arith(name: Arith, a: TensorOrScalar, b: TensorOrScalar): Tensor {
@@ -59,6 +62,16 @@ export const sub = (a: TensorOrScalar, b: TensorOrScalar) => arith('sub', a, b);
 export const mul = (a: TensorOrScalar, b: TensorOrScalar) => arith('mul', a, b);
 export const maximum = (a: TensorOrScalar, b: TensorOrScalar) => arith('maximum', a, b);
 export const minimum = (a: TensorOrScalar, b: TensorOrScalar) => arith('minimum', a, b);
+
+/**
+ * a (op) b with the last primitive run by `into` (add_, sub_, mul_, div_): promoted as the
+ * out-of-place op is, and where the result's dtype is not a's, computed aside (the caller casts).
+ */
+export function arithInto(into: Runner, name: 'add' | 'sub' | 'mul' | 'div', a: Tensor, b: TensorOrScalar): Tensor {
+  const [x, y, dtype] = operands(name, a, b);
+  if (dtype === 'bool' || (name === 'div' && !isFloating(dtype))) return name === 'div' ? div(x, y) : arith(name, x, y);
+  return into(name, [x, y], {});
+}
 
 /** True division: integer operands give float32, as in PyTorch. */
 export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
@@ -96,9 +109,9 @@ type FloatUnaryName =
   | 'gelu' | 'geluTanh' | 'silu' | 'leakyRelu' | 'elu' | 'softplus';
 
 /** A unary op defined on every numeric dtype. */
-export function unary(name: UnaryName, x: Tensor): Tensor {
+export function unary(name: UnaryName, x: Tensor, into: Runner = run): Tensor {
   if (x.dtype === 'bool') throw new TypeError(`${name}: not defined for bool tensors`);
-  return run(name, [x], {});
+  return into(name, [x], {});
 }
 
 /** A unary op defined on floats; integer and bool inputs are promoted to float32 first. */
@@ -107,12 +120,12 @@ export function unaryFloat<K extends FloatUnaryName>(name: K, x: Tensor, attrs?:
   return run(name, [input], (attrs ?? {}) as PrimitiveAttrs[K]);
 }
 
-export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
+export function clamp(x: Tensor, min: number | null, max: number | null, into: Runner = run): Tensor {
   if (min === null && max === null) throw new Error('clamp: at least one of min and max must be given');
   if (x.dtype === 'bool') throw new TypeError('clamp: not defined for bool tensors');
   const fractional = [min, max].some((v) => v !== null && !Number.isInteger(v));
   const input = !isFloating(x.dtype) && fractional ? cast(x, 'float32') : x;
-  return run('clamp', [input], { min, max });
+  return into('clamp', [input], { min, max });
 }
 
 /** Elements of `a` where `condition` holds, else of `b` (torch.where). */

@@ -9,7 +9,7 @@ import { type DType, isFloating } from '../dtype.js';
 import type { PrimitiveName, Spec } from '../ops/primitives.js';
 import { getBackend } from '../backend/registry.js';
 import type { HostArray, Storage } from '../backend/types.js';
-import { numel, type Shape } from '../shape.js';
+import { numel, shapesEqual, type Shape } from '../shape.js';
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import * as ew from './elementwise.js';
 import * as red from './reduction.js';
@@ -18,6 +18,7 @@ import * as ix from './indexing.js';
 import { matmul } from './linalg.js';
 import { softmax, logSoftmax } from './nn-ops.js';
 import { formatTensor } from './print.js';
+import { runInto, staleError } from './dispatch.js';
 import { backward, type BackwardOptions } from '../autograd/backward.js';
 import { fillNormalInPlace, fillUniformInPlace } from '../random/generator.js';
 import type { Generator } from '../random/generator.js';
@@ -28,6 +29,8 @@ export type NestedArray = number | boolean | NestedArray[];
 /** Shared by a tensor and its views; bumped by every in-place op. */
 export interface Version {
   value: number;
+  /** Set by the first in-place op autograd records on the storage (Tensor._inPlace). */
+  rebased?: boolean;
 }
 
 /** One recorded primitive application: the graph edge autograd walks backward. */
@@ -82,6 +85,19 @@ export class Tensor {
   _outputIndex = 0;
   /** @internal */
   _retainsGrad = false;
+  /**
+   * @internal What this tensor was before each in-place op recorded with autograd (`_inPlace`):
+   * at version `version`, the tensor `alias` (same storage, the old gradFn). A node recorded
+   * earlier reads this tensor as that alias (`_asRecordedAt`), so its gradient goes to the old
+   * gradFn, as PyTorch's edges keep pointing at the old grad_fn after an in-place op.
+   */
+  _history: { version: number; alias: Tensor }[] | null = null;
+  /**
+   * @internal The version when this tensor got its place in the graph (made, or given a gradFn).
+   * If a recorded in-place op changed the storage since, through another tensor sharing it (a view),
+   * this one's values no longer match its place, and the dispatcher refuses to record with it.
+   */
+  _fnVersion: number;
 
   /** @internal tensors are made by ops and creation functions, not by `new`. */
   constructor(storage: Storage, shape: Shape, dtype: DType, device: string, version?: Version) {
@@ -91,6 +107,7 @@ export class Tensor {
     this.dtype = dtype;
     this.device = device;
     this._version = version ?? { value: 0 };
+    this._fnVersion = this._version.value;
   }
 
   // ---- what it is ----
@@ -171,9 +188,15 @@ export class Tensor {
   }
   /** @internal */
   _setGradFn(node: Node, index: number): void {
+    this._fnVersion = this._version.value;
     this._gradFn = node;
     this._outputIndex = index;
     this._requiresGrad = true;
+  }
+  /** @internal This tensor as a node recorded at `version` took it (see `_history`). */
+  _asRecordedAt(version: number): Tensor {
+    for (const h of this._history!) if (h.version >= version) return h.alias;
+    return this;
   }
   /** Keep `.grad` on this non-leaf tensor after backward. */
   retainGrad(): this {
@@ -573,8 +596,15 @@ export class Tensor {
   }
 
   // ---- in place: each bumps the version, so autograd can tell saved tensors were changed ----
+  //
+  // The arithmetic ops and relu_/clamp_/fill_ compute straight into this tensor's storage (runInto)
+  // and, with autograd recording, take their place in the graph as PyTorch's do: the tensor's
+  // gradFn becomes the op's node, whose input is the tensor as it was (an alias with the old
+  // gradFn). Refused, as in PyTorch, on a leaf that requires grad. A view sharing the storage keeps
+  // its old place in the graph, so, unlike PyTorch (which rebases views too), recording an op with
+  // it afterwards is refused (dispatch.ts, staleError).
 
-  /** @internal writes `value`'s data into this tensor's storage. */
+  /** @internal writes `value`'s data into this tensor's storage (no autograd: copy_ and the initialisers). */
   _assign(value: Tensor, op: string): this {
     if (isGradEnabled() && this.requiresGrad) {
       throw new Error(
@@ -595,26 +625,78 @@ export class Tensor {
     this._version.value++;
     return this;
   }
+
+  /**
+   * @internal Runs in-place op `op`: `compute(self, into)` makes the new value from `self` (this
+   * tensor, or while autograd records, its alias) and runs its last primitive through `into`,
+   * which writes it into this storage where the backend can (dispatch.ts runInto). Records the
+   * graph as the section's header says.
+   */
+  private _inPlace(op: string, compute: (self: Tensor, into: ew.Runner) => Tensor): this {
+    if (!isGradEnabled()) return this._store(op, compute(this, inPlaceRunner(this)));
+    if (this.requiresGrad && this._gradFn === null) {
+      throw new Error(
+        `${op}: in-place operation on a tensor that requires grad; ` +
+          'wrap parameter updates in noGrad(), or use the out-of-place form',
+      );
+    }
+    if (this._version.rebased === true && this._fnVersion !== this._version.value) throw staleError(op, this);
+    const alias = new Tensor(this._storage, this.shape, this.dtype, this.device, this._version);
+    if (this._gradFn !== null) alias._setGradFn(this._gradFn, this._outputIndex);
+    const into = inPlaceRunner(this);
+    let out = compute(alias, into);
+    if (out.gradFn === null) return this._store(op, out); // nothing that needs a gradient took part
+    if (out.dtype !== this.dtype) out = into('cast', [out], { dtype: this.dtype });
+    this._store(op, out);
+    // `out`'s node now produces this tensor; the nodes that used this tensor before see the alias.
+    if (this._gradFn !== null) (this._gradFn.outputs as Tensor[])[this._outputIndex] = alias;
+    (this._history ??= []).push({ version: this._version.value - 1, alias });
+    this._version.rebased = true;
+    const node = out.gradFn!;
+    (node.outputs as Tensor[])[out._outputIndex] = this;
+    node.outputVersions[out._outputIndex] = this._version.value;
+    this._setGradFn(node, out._outputIndex);
+    return this;
+  }
+
+  /** @internal Makes `value` this tensor's contents (unless it was computed in place) and bumps the version. */
+  private _store(op: string, value: Tensor): this {
+    if (!shapesEqual(value.shape, this.shape)) {
+      throw new Error(`${op}: the result has shape [${value.shape.join(', ')}], which cannot be written into [${this.shape.join(', ')}]`);
+    }
+    if (value._storage !== this._storage) {
+      const v = value.dtype === this.dtype ? value : noGrad(() => ew.cast(value, this.dtype));
+      getBackend(this.device).copyInto(this._storage, v._storage);
+    }
+    this._version.value++;
+    return this;
+  }
+
   add_(other: TensorOrScalar, alpha = 1): this {
-    return this._assign(noGrad(() => this.add(other, alpha)), 'add_');
+    return this._inPlace('add_', (self, into) => ew.arithInto(into, 'add', self, alpha === 1 ? other : scaled(other, alpha)));
   }
   sub_(other: TensorOrScalar, alpha = 1): this {
-    return this._assign(noGrad(() => this.sub(other, alpha)), 'sub_');
+    return this._inPlace('sub_', (self, into) => ew.arithInto(into, 'sub', self, alpha === 1 ? other : scaled(other, alpha)));
   }
   mul_(other: TensorOrScalar): this {
-    return this._assign(noGrad(() => this.mul(other)), 'mul_');
+    return this._inPlace('mul_', (self, into) => ew.arithInto(into, 'mul', keepIfNeeded(self, other), other));
   }
   div_(other: TensorOrScalar): this {
-    return this._assign(noGrad(() => this.div(other)), 'div_');
+    return this._inPlace('div_', (self, into) => ew.arithInto(into, 'div', keepIfNeeded(self, other), other));
   }
   clamp_(min: number | null = null, max: number | null = null): this {
-    return this._assign(noGrad(() => this.clamp(min, max)), 'clamp_');
+    return this._inPlace('clamp_', (self, into) => ew.clamp(self, min, max, into));
+  }
+  /** max(0, x) in place (torch.relu_; nn.ReLU({ inplace: true })). */
+  relu_(): this {
+    return this._inPlace('relu_', (self, into) => ew.unary('relu', self, into));
   }
   copy_(src: Tensor): this {
     return this._assign(src.detach(), 'copy_');
   }
   fill_(value: number): this {
-    return this._assign(noGrad(() => ew.asTensor(value, this)), 'fill_');
+    if (isGradEnabled() && this.requiresGrad) return this._assign(ew.asTensor(value, this), 'fill_'); // its error
+    return this._store('fill_', runInto(this, 'full', [], { shape: [...this.shape], dtype: this.dtype, value }));
   }
   zero_(): this {
     return this.fill_(0);
@@ -627,4 +709,23 @@ export class Tensor {
   uniform_(low = 0, high = 1, generator?: Generator): this {
     return this._assign(fillUniformInPlace(this, low, high, generator), 'uniform_');
   }
+}
+
+/** The runner for `t`'s in-place ops: the op's last primitive writes into t's storage. */
+function inPlaceRunner(t: Tensor): ew.Runner {
+  return (name, inputs, attrs) => runInto(t, name, inputs, attrs);
+}
+
+/**
+ * The first operand of mul_ or div_: the gradient for `other` needs this tensor's value before the
+ * op, so while autograd records and `other` requires grad, a copy of it is what the op reads (as
+ * PyTorch keeps the original self of an in-place op whose formula uses it).
+ */
+function keepIfNeeded(self: Tensor, other: TensorOrScalar): Tensor {
+  return other instanceof Tensor && other.requiresGrad && isGradEnabled() ? self.clone() : self;
+}
+
+/** other · alpha, for add_ and sub_ with a scale. */
+function scaled(other: TensorOrScalar, alpha: number): TensorOrScalar {
+  return other instanceof Tensor ? other.mul(alpha) : other * alpha;
 }

@@ -19,7 +19,7 @@ import { normKernels } from './norm.js';
 import { rnnKernels } from './rnn.js';
 import { indexingKernels } from './indexing.js';
 import { allocUninitialised, tuneAllocator } from './memory.js';
-import { alloc, allocZeroed, closeRecycling, type CpuStorage, openRecycling, recycle, wrap } from './storage.js';
+import { alloc, allocZeroed, closeRecycling, type CpuStorage, openRecycling, outputInto, recycle, wrap } from './storage.js';
 import { optimMethods } from './optim.js';
 
 /** A cpu tensor's storage: a typed array on the JavaScript heap. */
@@ -519,6 +519,7 @@ export const cpuBackend: Backend<CpuStorage> | null =
         copyInto(dst: CpuStorage, src: CpuStorage): void {
           dst.data.set(src.data);
         },
+        outputInto,
         openRecycling,
         closeRecycling,
         recycle,

@@ -30,14 +30,27 @@ export function wrap(data: HostArray, dtype: DType): CpuStorage {
   return { backend: 'cpu', dtype, size: data.length, data, recycling: 0 };
 }
 
+/** The storage the next output is to be (Backend.outputInto), or null. */
+let into: CpuStorage | null = null;
+
+export function outputInto(storage: CpuStorage | null): void {
+  into = storage;
+}
+
 /** Output storage for a kernel that writes every element (uninitialised: memory.ts says why). */
 export function alloc(spec: Spec): CpuStorage {
+  if (into !== null) {
+    const target = into;
+    into = null;
+    if (target.dtype === spec.dtype && target.size === numel(spec.shape)) return target;
+  }
   const data = allocUninitialised(spec.dtype, numel(spec.shape));
   return { backend: 'cpu', dtype: spec.dtype, size: data.length, data, recycling: current };
 }
 
 /** Output storage for a kernel that accumulates into it or leaves elements untouched. */
 export function allocZeroed(spec: Spec): CpuStorage {
+  into = null; // kernels that accumulate are not run in place
   const data = allocZeroedArray(spec.dtype, numel(spec.shape));
   return { backend: 'cpu', dtype: spec.dtype, size: data.length, data, recycling: current };
 }
