@@ -165,6 +165,10 @@ test('in-place ops that autograd cannot record correctly are refused, as PyTorch
   constant.add_(leaf); // the constant is now part of the graph; its view is not
   assert.throws(() => cv.mul(2), stale);
   noGrad(() => cv.mul(2)); // without recording, no gradient can be wrong
+  const detached = constant.detach();
+  detached.mul_(2); // a tensor outside the graph changed in place is what it now holds...
+  detached.add(1);
+  assert.throws(() => constant.sum(), stale); // ...but the graph's tensor sharing it is stale
 
   // A value a rule needs, overwritten: the version check reports it at backward.
   const e = leaf.mul(1).exp();

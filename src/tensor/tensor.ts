@@ -3,7 +3,8 @@
  * autograd needs (requiresGrad, grad, the node that made it).
  *
  * Storage is contiguous. Views (reshape, view, flatten, squeeze, unsqueeze, detach) share the
- * storage and its version counter; every other op makes new storage.
+ * storage and its version counter; the in-place ops (add_, relu_, ...) write into the tensor's own
+ * storage; every other op makes new storage.
  */
 import { type DType, isFloating } from '../dtype.js';
 import type { PrimitiveName, Spec } from '../ops/primitives.js';
@@ -623,6 +624,7 @@ export class Tensor {
       : noGrad(() => sh.expand(v, [...this.shape]));
     getBackend(this.device).copyInto(this._storage, full._storage);
     this._version.value++;
+    if (this._gradFn === null) this._fnVersion = this._version.value;
     return this;
   }
 
@@ -669,6 +671,9 @@ export class Tensor {
       getBackend(this.device).copyInto(this._storage, v._storage);
     }
     this._version.value++;
+    // A tensor outside the graph (a constant, a leaf) is what it holds; one with a gradFn changed
+    // without recording no longer matches its place (see _fnVersion).
+    if (this._gradFn === null) this._fnVersion = this._version.value;
     return this;
   }
 
