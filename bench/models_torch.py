@@ -33,6 +33,8 @@ class BasicBlock(nn.Module):
         self.pad = cout - cin
 
     def forward(self, x):
+        # in place, as torchvision's BasicBlock (ReLU(inplace=True), out += identity), and as ours;
+        # PyTorch's step measured from 9% slower to 10% faster than out of place (alternating runs)
         out = F.relu(self.bn1(self.conv1(x)), inplace=True)
         out = self.bn2(self.conv2(out))
         short = x
@@ -173,8 +175,10 @@ class QNetwork(nn.Module):
         self.output = nn.Linear(128, num_actions)
 
     def forward(self, x):
-        x = F.relu(self.conv(x), inplace=True)
-        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1)), inplace=True))
+        # out of place, as MinAtar's examples/dqn.py (ours runs relu_: the same values; PyTorch's step
+        # measured 1-13% slower with inplace=True in three alternating runs, so it keeps its own form)
+        x = F.relu(self.conv(x))
+        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1))))
 
 
 # ------------------------------------------------------------------ workloads

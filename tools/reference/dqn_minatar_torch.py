@@ -66,9 +66,8 @@ class QNetwork(nn.Module):
         self.output = nn.Linear(128, num_actions)
 
     def forward(self, x):
-        # in place (MinAtar's F.relu is out of place; the values are the same): as milestones' model does
-        x = F.relu(self.conv(x), inplace=True)  # [B, 16, 8, 8]
-        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1)), inplace=True))  # [B, actions]
+        x = F.relu(self.conv(x))  # [B, 16, 8, 8]
+        return self.output(F.relu(self.fc_hidden(x.view(x.size(0), -1))))  # [B, actions]
 
 
 class ReplayBuffer:
