@@ -46,14 +46,6 @@ export interface Backend<S extends Storage = Storage> {
   /** x ← x · factor in place; `factor` is a 1-element storage of x's dtype (clipGradNorm_'s rescale). */
   scaleInPlace(x: S, factor: S): void;
   /**
-   * Optional reuse of memory known to be dead, for the autograd engine (src/autograd/backward.ts).
-   * `openRecycling()` returns a new token, which every storage the backend allocates carries until
-   * `closeRecycling()`. `recycle(s, token)` takes back the memory of a storage that carries the
-   * token, for later allocations to reuse; the caller guarantees that no tensor will read or write
-   * `s` again. It ignores any other storage, and a storage it has already taken. A token stays
-   * valid after its pass closes: a leaf's gradient is given back with it when zeroGrad drops it.
-   */
-  /**
    * Optional, for in-place ops (Tensor.add_, relu_, ...): `outputInto(s)` makes the next output the
    * backend allocates with s's dtype and size be `s` itself, so the kernel writes there;
    * `outputInto(null)` cancels it. The dispatcher sets it around one elementwise kernel whose inputs
@@ -61,6 +53,14 @@ export interface Backend<S extends Storage = Storage> {
    * copies the result into `s` when the kernel did not use it.
    */
   outputInto?(storage: S | null): void;
+  /**
+   * Optional reuse of memory known to be dead, for the autograd engine (src/autograd/backward.ts).
+   * `openRecycling()` returns a new token, which every storage the backend allocates carries until
+   * `closeRecycling()`. `recycle(s, token)` takes back the memory of a storage that carries the
+   * token, for later allocations to reuse; the caller guarantees that no tensor will read or write
+   * `s` again. It ignores any other storage, and a storage it has already taken. A token stays
+   * valid after its pass closes: a leaf's gradient is given back with it when zeroGrad drops it.
+   */
   openRecycling?(): number;
   closeRecycling?(): void;
   recycle?(storage: S, token: number): void;
