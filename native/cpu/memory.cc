@@ -8,6 +8,8 @@
 // paths recycle them). The cost: up to `trimThreshold` bytes of freed memory stay mapped.
 #include "memory.h"
 
+#include <cstdint>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -28,10 +30,19 @@ Napi::Value TuneAllocator(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// addressMod64(arrayBuffer) -> the address of its first byte modulo 64. malloc aligns to 16 bytes
+// only; src/backend/cpu/memory.ts uses this to start large tensors on a 64-byte boundary, where a
+// 64-byte vector load never spans two cache lines.
+Napi::Value AddressMod64(const Napi::CallbackInfo& info) {
+  const auto address = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+  return Napi::Number::New(info.Env(), static_cast<double>(address & 63));
+}
+
 }  // namespace
 
 void registerMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocator));
+  exports.Set("addressMod64", Napi::Function::New(env, AddressMod64));
 }
 
 }  // namespace ms

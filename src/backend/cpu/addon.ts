@@ -72,6 +72,8 @@ export interface Addon {
   adaptiveAvgPool?(backward: boolean, x: Data, out: Data, geometry: number[]): void;
   // memory.cc: malloc thresholds for tensor storage; false where the C library is not glibc
   tuneAllocator?(mmapThreshold: number, trimThreshold: number): boolean;
+  /** The address of the buffer's first byte modulo 64 (absent from older addons). */
+  addressMod64?(buffer: ArrayBuffer): number;
   // optim.cc (absent from older addons: the reference loops then run). `optim`'s buffers and
   // settings for each kind are listed in native/cpu/optim.h and packed by src/backend/cpu/optim.ts.
   optim?(kind: number, param: Data, grad: Data, s0: Data | null, s1: Data | null, s2: Data | null, settings: Float64Array): void;
