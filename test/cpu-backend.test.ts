@@ -190,3 +190,26 @@ test('a sum that reduces the innermost axis adds in four lanes per run, for one 
     assert.deepEqual(got, expected(values, shape, axes, dtype), `${dtype} [${shape}] over [${axes}]`);
   }
 });
+
+test('outputs above 64 bytes start on a 64-byte boundary: slabs, large outputs, zeroed and recycled ones', { skip: SKIP }, async () => {
+  const { addon } = await import('../src/backend/cpu/addon.js');
+  const { tensor, zeros } = await import('../src/index.js');
+  if (!addon?.addressMod64) return; // an addon built before addressMod64: nothing is aligned
+  const start = (t: Tensor) => {
+    const data = (t as unknown as { _storage: { data: Float32Array } })._storage.data;
+    return (addon.addressMod64!(data.buffer as ArrayBuffer) + data.byteOffset) % 64;
+  };
+  manualSeed(3);
+  const outputs: Tensor[] = [];
+  for (const n of [17, 100, 1000, 1025, 5000, 128 * 1024]) {
+    const x = randn([n], { device: 'cpu' });
+    outputs.push(x, x.relu(), zeros([n], { device: 'cpu' }).add(0), tensor(new Float32Array(n), { device: 'cpu' }));
+  }
+  // Gradients the engine consumed go back to the pool; the next outputs of their size reuse them.
+  const w = randn([64, 64], { device: 'cpu' }).requiresGrad_();
+  const h = randn([48, 64], { device: 'cpu' }).matmul(w).tanh();
+  h.matmul(w).sigmoid().sum().backward();
+  for (let k = 0; k < 4; k++) outputs.push(randn([48, 64], { device: 'cpu' }).mul(2), randn([64, 64], { device: 'cpu' }).add(1));
+  const misaligned = outputs.map(start).filter((m) => m !== 0).length;
+  assert.equal(misaligned, 0, `${misaligned} of ${outputs.length} outputs start between 64-byte boundaries`);
+});
