@@ -622,10 +622,7 @@ export class Tensor {
     const full = v.shape.length === this.shape.length && v.shape.every((d, i) => d === this.shape[i])
       ? v
       : noGrad(() => sh.expand(v, [...this.shape]));
-    getBackend(this.device).copyInto(this._storage, full._storage);
-    this._version.value++;
-    if (this._gradFn === null) this._fnVersion = this._version.value;
-    return this;
+    return this._store(op, full);
   }
 
   /**
