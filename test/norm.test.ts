@@ -95,7 +95,10 @@ const positive = (shape: number[], dtype: DType) => rand(shape, { dtype }).add(0
 function randomCases(): Case[] {
   const cases: Case[] = [];
   // [N, C, spatial...]: odd sizes, C = 1, spatial 1x1, no spatial dims, N = 1, and one large enough to split work.
-  for (const shape of [[3, 5, 7, 9], [2, 1, 4, 4], [5, 3, 1, 1], [7, 6], [1, 4, 13], [2, 3, 0, 2], [16, 8, 33]]) {
+  // The native kernel goes channel by channel where rows are long (the last two shapes, one split
+  // over tasks) and row by row otherwise ([64, 16, 40] split over tasks).
+  const batchShapes = [[3, 5, 7, 9], [2, 1, 4, 4], [5, 3, 1, 1], [7, 6], [1, 4, 13], [2, 3, 0, 2], [16, 8, 33], [64, 16, 40], [3, 4, 600], [32, 6, 1024]];
+  for (const shape of batchShapes) {
     const C = [shape[1]!];
     cases.push({ name: 'batchNorm', inputs: (d) => [R(shape, d, 2, 3), R(C, d), R(C, d)], attrs: { eps: 1e-5 } });
     cases.push({ name: 'batchNormBackward', inputs: (d) => [R(shape, d), R(shape, d, 2, 3), R(C, d, 1, 3), positive(C, d), R(C, d)], attrs: {} });
