@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Generator, Run, arange, io, randn, resolveConfig, tensor, zeros, VERSION, type Tensor } from '../src/index.js';
 import { encodePng } from '../src/io/png.js';
 import { IMAGENET_PCA, alexnet, pcaLighting, predict, topErrors } from '../papers/2012-alexnet/train.js';
-import { alexnetReluTanh } from '../papers/2012-alexnet/relu-tanh.js';
-import { reluTanhSpec, spec, type AlexNetConfig } from '../papers/2012-alexnet/config.js';
+import { alexnetReluTanh, fastestRate, parseGrid } from '../papers/2012-alexnet/relu-tanh.js';
+import { reluTanhSpec, spec, type AlexNetConfig, type ReluTanhConfig } from '../papers/2012-alexnet/config.js';
 import { assertClose } from './helpers.js';
 
 test('pcaLighting adds eigvec (alpha * eigval) to every pixel, alpha ~ N(0, std^2) drawn from the image generator', () => {
@@ -118,6 +118,65 @@ test('alexnet-relu-tanh: the tiny preset trains the ReLU and tanh nets side by s
     for (const m of metrics) for (const k of ['train error relu', 'train error tanh']) assert.ok(m[k]! >= 0 && m[k]! <= 100, `${k} = ${m[k]}`);
     const results = JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { metric: string; ours: unknown }[];
     assert.deepEqual(results.map((r) => r.ours), ['> 2', '> 2', null], 'a 0% target is not reached in 2 epochs');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('alexnet-relu-tanh learning-rate search: parseGrid, and the fastest rate is the lowest last-epoch error, the smaller on a tie', () => {
+  assert.deepEqual(parseGrid(''), []);
+  assert.deepEqual(parseGrid('0.01, 0.1'), [0.01, 0.1]);
+  assert.throws(() => parseGrid('0.01,x'), /positive learning rates, got 'x'/);
+  assert.throws(() => parseGrid('0.01,-1'), /positive learning rates/);
+  const trials = [
+    { activation: 'relu', lr: 0.1, errors: [50, 30] },
+    { activation: 'relu', lr: 0.01, errors: [40, 30] },
+    { activation: 'relu', lr: 0.03, errors: [20, 35] },
+    { activation: 'tanh', lr: 0.1, errors: [60, 45] },
+    { activation: 'tanh', lr: 0.3, errors: [90, 90] },
+  ];
+  assert.equal(fastestRate(trials, 'relu'), 0.01, 'tie at 30: the smaller rate; the last epoch decides, not the first');
+  assert.equal(fastestRate(trials, 'tanh'), 0.1);
+  assert.throws(() => fastestRate(trials, 'sigmoid'), /no search trial for sigmoid/);
+});
+
+test('alexnet-relu-tanh with lrGrid: each net trains at every rate, keeps its fastest, and a search stopped after one trial resumes to the same end', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'relu-tanh-search-'));
+  try {
+    const dataDir = join(root, 'data');
+    writeImageFolder(join(dataDir, 'cifar-tiny', 'train'), 4, 3, 32);
+    const overrides = { targetError: '0', lrGrid: '0.01,0.3', searchEpochs: '2', epochs: '1' };
+    const newRun = () => Run.create<ReluTanhConfig>(join(root, 'runs'), { paper: 'alexnet-relu-tanh', preset: 'tiny', device: 'reference', dataDir, version: VERSION }, resolveConfig(reluTanhSpec, 'tiny', overrides));
+    const read = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number> & { split: string });
+
+    const a = newRun();
+    await alexnetReluTanh.train(a);
+    const search = read(a.dir).filter((m) => m.split.startsWith('search '));
+    assert.deepEqual(search.map((m) => [m.split, m.step]), [
+      ['search relu lr 0.01', 1], ['search relu lr 0.01', 2], ['search relu lr 0.3', 1], ['search relu lr 0.3', 2],
+      ['search tanh lr 0.01', 1], ['search tanh lr 0.01', 2], ['search tanh lr 0.3', 1], ['search tanh lr 0.3', 2],
+    ]);
+    const trials = ['relu', 'tanh'].flatMap((activation) => [0.01, 0.3].map((lr) => ({ activation, lr, errors: search.filter((m) => m.split === `search ${activation} lr ${lr}`).map((m) => m['search train error']!) })));
+    const expected = { relu: fastestRate(trials, 'relu'), tanh: fastestRate(trials, 'tanh') };
+    const results = JSON.parse(readFileSync(join(a.dir, 'results.json'), 'utf8')) as { note: string }[];
+    assert.match(results[0]!.note, new RegExp(`lr relu ${expected.relu} / tanh ${expected.tanh} \\(the fastest of 0.01, 0.3 after 2 epochs\\)`));
+    assert.equal(read(a.dir).filter((m) => m.split === 'train').length, 1, 'then the comparison itself, one epoch');
+
+    // The same run, stopped as soon as the first trial is logged, then resumed.
+    const b = newRun();
+    const log = b.log.bind(b);
+    b.log = (step, split, metrics) => {
+      log(step, split, metrics);
+      if (split === 'search relu lr 0.01' && step === 2) b.stopRequested = true;
+    };
+    await alexnetReluTanh.train(b);
+    assert.equal(read(b.dir).filter((m) => m.split.startsWith('search ')).length, 2, 'stopped after the first trial');
+    await alexnetReluTanh.train(Run.open<ReluTanhConfig>(b.dir));
+    const strip = (ms: Record<string, unknown>[]) => ms.map(({ time: _t, ...rest }) => rest);
+    assert.deepEqual(strip(read(b.dir)), strip(read(a.dir)), 'the same records, none twice');
+    const wa = io.loadCheckpoint(a.checkpointPath);
+    const wb = io.loadCheckpoint(b.checkpointPath);
+    for (const [name, t] of Object.entries(wa.model)) assert.deepEqual(Array.from(wb.model[name]!.dataSync()), Array.from(t.dataSync()), name);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

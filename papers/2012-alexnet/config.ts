@@ -143,6 +143,14 @@ export interface ReluTanhConfig {
   lrRelu: number;
   /** Learning rate of the tanh net. */
   lrTanh: number;
+  /**
+   * Rates to search, comma-separated ('' = none): each net trains `searchEpochs` epochs at each and
+   * keeps the fastest, replacing lrRelu / lrTanh ("chosen independently to make training as fast
+   * as possible", Sec. 3.1).
+   */
+  lrGrid: string;
+  /** Epochs of each search trial. */
+  searchEpochs: number;
   /** SGD momentum. */
   momentum: number;
   /** Examples per SGD step. */
@@ -161,6 +169,8 @@ const reluTanhPaper: ReluTanhConfig = {
   width: 32,
   lrRelu: 0.01,
   lrTanh: 0.01,
+  lrGrid: '0.003,0.01,0.03,0.1',
+  searchEpochs: 2,
   momentum: 0.9,
   batchSize: 128,
   epochs: 40,
@@ -170,8 +180,8 @@ const reluTanhPaper: ReluTanhConfig = {
 
 export const reluTanhSpec: ConfigSpec<ReluTanhConfig> = {
   presets: {
-    tiny: { ...reluTanhPaper, dataset: 'cifar-tiny', width: 4, batchSize: 8, epochs: 2 },
-    small: { ...reluTanhPaper, trainLimit: 1000, batchSize: 50, epochs: 30 },
+    tiny: { ...reluTanhPaper, dataset: 'cifar-tiny', width: 4, batchSize: 8, epochs: 2, lrGrid: '' },
+    small: { ...reluTanhPaper, trainLimit: 1000, batchSize: 50, epochs: 30, lrGrid: '' },
     paper: reluTanhPaper,
   },
   defaultPreset: 'small',
@@ -181,6 +191,8 @@ export const reluTanhSpec: ConfigSpec<ReluTanhConfig> = {
     width: 'channels of the first convolution',
     lrRelu: 'learning rate of the ReLU net',
     lrTanh: 'learning rate of the tanh net',
+    lrGrid: "learning rates to search, e.g. '0.003,0.01,0.03' (each net keeps its fastest; '' = use lrRelu / lrTanh)",
+    searchEpochs: 'epochs of each search trial',
     momentum: 'SGD momentum',
     batchSize: 'examples per SGD step',
     epochs: 'epochs at most',
