@@ -91,7 +91,7 @@ class Gen {
 const UNARY_FLOAT: PrimitiveName[] = [
   'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'erf', 'gelu', 'geluTanh', 'silu',
 ];
-const UNARY_NUMERIC: PrimitiveName[] = ['neg', 'abs', 'sign', 'relu', 'floor'];
+const UNARY_NUMERIC: PrimitiveName[] = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil', 'trunc', 'round'];
 const BINARY: PrimitiveName[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
   'logicalAnd', 'logicalOr', 'logicalXor',

@@ -39,6 +39,9 @@ const DIRECT: Record<string, Direct> = {
   abs: { inputs: () => [normal(2, 1, 3)], fn: (x) => run('abs', [x!], {}) },
   sign: { inputs: () => [normal(3)], fn: (x) => run('sign', [x!], {}) },
   floor: { inputs: () => [normal(3)], fn: (x) => run('floor', [x!], {}) },
+  ceil: { inputs: () => [normal(3)], fn: (x) => run('ceil', [x!], {}) },
+  trunc: { inputs: () => [normal(3)], fn: (x) => run('trunc', [x!], {}) },
+  round: { inputs: () => [normal(3)], fn: (x) => run('round', [x!], {}) },
   exp: { inputs: () => [normal(2, 3)], fn: (x) => run('exp', [x!], {}) },
   log: { inputs: () => [positive(2, 3)], fn: (x) => run('log', [x!], {}) },
   log1p: { inputs: () => [positive(2, 3)], fn: (x) => run('log1p', [x!], {}) },
@@ -279,7 +282,8 @@ const fixture = readFixture<{ cases: FixtureCase[] }>('ops.json');
  * Cases whose function is not differentiable at the fixture's point, so a finite difference
  * cannot stand for the gradient; PyTorch's choice of subgradient there is checked by the parity
  * test instead: amax with a three-way tie (central differences see 1/2 where the rule gives 1/3),
- * relu, leakyRelu and clamp exactly at their kinks, the step functions sign and floor, and
+ * relu, leakyRelu and clamp exactly at their kinks, the step functions (sign, floor, ceil, trunc,
+ * round; round_ties sits on its jumps), and
  * cosineSimilarity of an all-zero vector (its norm sits on the eps clamp, a kink at 1e-8).
  */
 const NOT_SMOOTH = new Set([
@@ -289,6 +293,10 @@ const NOT_SMOOTH = new Set([
   'clamp_at_bounds',
   'sign',
   'floor',
+  'ceil',
+  'trunc',
+  'round',
+  'round_ties',
   'cosineSimilarity_zero',
 ]);
 

@@ -75,6 +75,9 @@ export const OPS: Record<string, OpFn> = {
   square: ([x]) => x!.square(),
   reciprocal: ([x]) => x!.reciprocal(),
   floor: ([x]) => x!.floor(),
+  ceil: ([x]) => x!.ceil(),
+  trunc: ([x]) => x!.trunc(),
+  round: ([x]) => x!.round(),
 
   add: ([a, b]) => a!.add(b!),
   addAlpha: ([a, b]) => a!.add(b!, 2.5),

@@ -96,6 +96,9 @@ void unaryTyped(int op, const void* x, DT outDt, void* o, int64_t n, const doubl
       });
     }
     case 21: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::floor(v); });
+    case 25: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::ceil(v); });
+    case 26: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::trunc(v); });
+    case 27: return mapUnaryD<T, T>(x, o, n, [](double v) { return std::nearbyint(v); });  // ties to even (default mode)
     case 24: {
       // smoothL1 (beta > 0), in double as the reference
       const double beta = p[0];

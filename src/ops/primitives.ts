@@ -71,6 +71,10 @@ export interface PrimitiveAttrs {
   /** The smooth L1 (Huber) term of x = input - target: 0.5 x^2 / beta where |x| < beta, else |x| - 0.5 beta (beta > 0). */
   smoothL1: { beta: number };
   floor: NoAttrs;
+  ceil: NoAttrs;
+  trunc: NoAttrs;
+  /** To the nearest integer, halves to the even one (torch.round). */
+  round: NoAttrs;
   logicalNot: NoAttrs;
   cast: { dtype: DType };
   // elementwise, two inputs, broadcasting
@@ -348,6 +352,9 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   softplus: unaryFloat('softplus'),
   clamp: unaryNumeric('clamp'),
   floor: unaryNumeric('floor'),
+  ceil: unaryNumeric('ceil'),
+  trunc: unaryNumeric('trunc'),
+  round: unaryNumeric('round'),
   logicalNot: {
     infer(inputs) {
       need('logicalNot', inputs, 1);

@@ -103,7 +103,7 @@ export function logicalNot(x: Tensor): Tensor {
   return run('logicalNot', [x], {});
 }
 
-type UnaryName = 'neg' | 'abs' | 'sign' | 'relu' | 'floor';
+type UnaryName = 'neg' | 'abs' | 'sign' | 'relu' | 'floor' | 'ceil' | 'trunc' | 'round';
 type FloatUnaryName =
   | 'exp' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'erf'
   | 'gelu' | 'geluTanh' | 'silu' | 'leakyRelu' | 'elu' | 'softplus';

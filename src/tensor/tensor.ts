@@ -323,6 +323,17 @@ export class Tensor {
   floor(): Tensor {
     return ew.unary('floor', this);
   }
+  ceil(): Tensor {
+    return ew.unary('ceil', this);
+  }
+  /** Rounds toward zero. */
+  trunc(): Tensor {
+    return ew.unary('trunc', this);
+  }
+  /** Rounds to the nearest integer, halves to the even one, as torch.round (0.5 -> 0, 1.5 -> 2, -2.5 -> -2). */
+  round(): Tensor {
+    return ew.unary('round', this);
+  }
   exp(): Tensor {
     return ew.unaryFloat('exp', this);
   }

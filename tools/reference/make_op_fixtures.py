@@ -164,6 +164,9 @@ OPS = {
     'square': lambda x: x.square(),
     'reciprocal': lambda x: x.reciprocal(),
     'floor': lambda x: x.floor(),
+    'ceil': lambda x: x.ceil(),
+    'trunc': lambda x: x.trunc(),
+    'round': lambda x: x.round(),
     # elementwise, two or three inputs
     'add': lambda a, b: a + b,
     'addAlpha': lambda a, b: torch.add(a, b, alpha=2.5),
@@ -555,6 +558,13 @@ case('gpConv2d', 'gpConv2d', [normal(1, 2, 4, 4), normal(2, 2, 3, 3, scale=0.3)]
 case('gradOfProd_zeros', 'gradOfProd', [const(torch.tensor([[0.5, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 3.0],
                                                         [1.5, -1.0, 3.0, 0.5], [0.0, 2.0, -1.0, 0.5]]))], grad=[True])
 case('gpMlp', 'gpMlp', [normal(3, 4), normal(6, 4, scale=0.5), normal(6), normal(5, 6, scale=0.5)])
+
+# Added after the cases above, so that their random inputs stay as they were.
+for op in ['ceil', 'trunc', 'round']:
+    case(op, op, [normal(*U, scale=2.5)])
+case('round_ties', 'round', [halves(-3, 3, 2, 7)])  # every value a tie or an integer: halves go to the even neighbour
+case('trunc_ties', 'trunc', [halves(-3, 3, 2, 7)])
+case('ceil_ties', 'ceil', [halves(-3, 3, 2, 7)])
 
 
 def make_input(spec):

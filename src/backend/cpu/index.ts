@@ -136,7 +136,7 @@ function around(shape: readonly number[], axis: number): [number, number, number
 const UNARY = {
   neg: 0, abs: 1, sign: 2, exp: 3, log: 4, log1p: 5, sqrt: 6, rsqrt: 7, sin: 8, cos: 9, tanh: 10,
   sigmoid: 11, erf: 12, relu: 13, gelu: 14, geluTanh: 15, silu: 16, leakyRelu: 17, elu: 18,
-  softplus: 19, clamp: 20, floor: 21, logicalNot: 22, cast: 23, smoothL1: 24,
+  softplus: 19, clamp: 20, floor: 21, logicalNot: 22, cast: 23, smoothL1: 24, ceil: 25, trunc: 26, round: 27,
 } as const;
 const BINARY = {
   add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10,
@@ -310,6 +310,9 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       (a.min !== null ? 1 : 0) | (a.max !== null ? 2 : 0),
     ]),
     floor: unary(UNARY.floor),
+    ceil: unary(UNARY.ceil),
+    trunc: unary(UNARY.trunc),
+    round: unary(UNARY.round),
     logicalNot: unary(UNARY.logicalNot),
     cast: unary(UNARY.cast),
 

@@ -9,6 +9,17 @@ import { type RefInput, type RefStorage, alloc, castValue } from './storage.js';
 
 type Unary = (x: number) => number;
 
+/**
+ * x rounded to the nearest integer, halves to the even one, keeping the sign of a zero (torch.round;
+ * Math.round rounds halves up). Adding and subtracting 2^52 rounds a magnitude below 2^52 to an
+ * integer in the current (nearest, ties to even) mode; larger doubles are integers already.
+ */
+function roundHalfEven(x: number): number {
+  const a = Math.abs(x);
+  if (!(a < 2 ** 52)) return x; // large, infinite or NaN
+  return Math.sign(x) * (a + 2 ** 52 - 2 ** 52);
+}
+
 function mapUnary(f: Unary) {
   return (inputs: readonly RefInput[], _attrs: unknown, outs: readonly Spec[]): RefStorage[] => {
     const x = inputs[0]!.storage.data;
@@ -76,6 +87,9 @@ export const elementwiseKernels = {
   reluBackward: mapBinary((y, gy) => (y > 0 ? gy : 0)),
   silu: mapUnary((x) => x * sigmoid(x)),
   floor: mapUnary(Math.floor),
+  ceil: mapUnary(Math.ceil),
+  trunc: mapUnary(Math.trunc),
+  round: mapUnary(roundHalfEven),
   logicalNot: mapUnary((x) => (x === 0 ? 1 : 0)),
   // PyTorch's smooth_l1_loss terms and gradient (beta > 0)
   smoothL1: (inputs: readonly RefInput[], a: PrimitiveAttrs['smoothL1'], outs: readonly Spec[]) =>
