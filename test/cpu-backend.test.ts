@@ -216,3 +216,22 @@ test('outputs above 64 bytes start on a 64-byte boundary: slabs, large outputs, 
   const misaligned = outputs.map(start).filter((m) => m !== 0).length;
   assert.equal(misaligned, 0, `${misaligned} of ${outputs.length} outputs start between 64-byte boundaries`);
 });
+
+test('logSoftmax along the last axis: the shift max + log(sum) is not rounded to float32 before it is subtracted', { skip: SKIP }, () => {
+  // Rows near 10 with spread 3: max + log(sum) is near 13, where a float32 ulp is about 1e-6, while
+  // the outputs lie in [-8, 0]. Rounding that shift to float32 first cost up to half its ulp,
+  // 4.8e-7 (11-15 ulps of an output near -0.5). What remains is the float32 sum of the
+  // exponentials (a relative error of a few 1e-8, so an absolute one in log(sum)) and the output's
+  // own rounding.
+  manualSeed(11);
+  for (const len of [104, 7, 1000]) {
+    const x = randn([5, len]).mul(3).add(10);
+    const cpu = x.logSoftmax(-1).dataSync();
+    const ref = x.to('reference').logSoftmax(-1).dataSync();
+    for (let i = 0; i < cpu.length; i++) {
+      const ulp = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(ref[i]!), 2 ** -126))) - 23);
+      const err = Math.abs(cpu[i]! - ref[i]!);
+      assert.ok(err <= 2.4e-7 + ulp, `len ${len}, element ${i}: ${cpu[i]} vs ${ref[i]} (off by ${err.toExponential(2)})`);
+    }
+  }
+});
