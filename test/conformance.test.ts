@@ -94,7 +94,7 @@ const UNARY_FLOAT: PrimitiveName[] = [
 const UNARY_NUMERIC: PrimitiveName[] = ['neg', 'abs', 'sign', 'relu', 'floor', 'ceil', 'trunc', 'round'];
 const BINARY: PrimitiveName[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
-  'logicalAnd', 'logicalOr', 'logicalXor',
+  'logicalAnd', 'logicalOr', 'logicalXor', 'remainder', 'fmod',
 ];
 
 /** Pool and conv geometry that gives a non-negative output size. */

@@ -20,6 +20,11 @@ const f64 = { dtype: 'float64' as const, requiresGrad: true };
 const normal = (...shape: number[]) => randn(shape, f64);
 /** Away from 0, for log, sqrt, division and powers. */
 const positive = (...shape: number[]) => noGrad(() => rand(shape, { dtype: 'float64' }).add(0.5)).requiresGrad_();
+/** Magnitudes in [0.5, 1.5), alternating signs. */
+const signedPositive = (...shape: number[]) => {
+  const signs = Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => (i % 2 === 0 ? 1 : -1));
+  return noGrad(() => rand(shape, { dtype: 'float64' }).add(0.5).mul(tensor(signs, { dtype: 'float64', shape }))).requiresGrad_();
+};
 const ints = (values: number[], shape = [values.length]) => tensor(values, { dtype: 'int32', shape });
 const bools = (values: number[], shape: number[]) => tensor(values, { dtype: 'bool', shape });
 
@@ -75,6 +80,9 @@ const DIRECT: Record<string, Direct> = {
   pow: { inputs: () => [positive(2, 1, 3), normal(4, 1)], fn: (a, b) => run('pow', [a!, b!], {}) },
   maximum: { inputs: () => [normal(2, 1, 3), normal(4, 1)], fn: (a, b) => run('maximum', [a!, b!], {}) },
   minimum: { inputs: () => [normal(2, 1, 3), normal(4, 1)], fn: (a, b) => run('minimum', [a!, b!], {}) },
+  // Divisors in [0.5, 1.5) of either sign; the quotients' jumps are far from the random points.
+  remainder: { inputs: () => [normal(2, 1, 3), signedPositive(4, 1)], fn: (a, b) => run('remainder', [a!, b!], {}) },
+  fmod: { inputs: () => [normal(2, 1, 3), signedPositive(4, 1)], fn: (a, b) => run('fmod', [a!, b!], {}) },
   where: {
     inputs: () => [bools([1, 0, 0, 1, 1, 0], [2, 1, 3]), normal(4, 1), normal(2, 4, 3)],
     fn: (c, a, b) => run('where', [c!, a!, b!], {}),

@@ -254,6 +254,12 @@ void binaryTyped(int op, const Operand& a, const Operand& b, void* o, const std:
     case 13: return cmp([](T x, T y) { return x != 0 && y != 0; });
     case 14: return cmp([](T x, T y) { return x != 0 || y != 0; });
     case 15: return cmp([](T x, T y) { return (x != 0) != (y != 0); });
+    // fmod is exact in any precision; remainder moves a nonzero result to the divisor's sign.
+    case 16: return arith([](auto x, auto y) {
+      const auto m = std::fmod(x, y);
+      return m != 0 && (y < 0) != (m < 0) ? m + y : m;
+    });
+    case 17: return arith([](auto x, auto y) { return std::fmod(x, y); });
   }
 }
 

@@ -239,6 +239,23 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
         : null,
     ];
   },
+  // d/da = 1; d/db = -(the integer quotient), as PyTorch: floor division computed from the
+  // remainder (exact where a / b rounds across an integer), truncation of a / b for fmod.
+  remainder: (ctx) => {
+    const a = ctx.input(0);
+    const b = ctx.input(1);
+    const exact = a.sub(ctx.output()).div(b);
+    const floor = exact.floor();
+    const quotient = where(b.eq(0), a.div(b), where(exact.sub(floor).gt(0.5), floor.add(1), floor));
+    return [
+      ctx.needsGrad(0) ? sumToShape(ctx.grad, ctx.inputShape(0)) : null,
+      ctx.needsGrad(1) ? sumToShape(ctx.grad.mul(quotient).neg(), ctx.inputShape(1)) : null,
+    ];
+  },
+  fmod: (ctx) => [
+    ctx.needsGrad(0) ? sumToShape(ctx.grad, ctx.inputShape(0)) : null,
+    ctx.needsGrad(1) ? sumToShape(ctx.grad.mul(ctx.input(0).div(ctx.input(1)).trunc()).neg(), ctx.inputShape(1)) : null,
+  ],
   maximum: (ctx) => minMaxGrad(ctx, true),
   minimum: (ctx) => minMaxGrad(ctx, false),
   eq: null,

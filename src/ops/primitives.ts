@@ -84,6 +84,10 @@ export interface PrimitiveAttrs {
   div: NoAttrs;
   pow: NoAttrs;
   maximum: NoAttrs;
+  /** a - b floor(a / b): the sign of b, as Python's % and torch.remainder. */
+  remainder: NoAttrs;
+  /** a - b trunc(a / b): the sign of a, as C's fmod and torch.fmod. */
+  fmod: NoAttrs;
   minimum: NoAttrs;
   eq: NoAttrs;
   ne: NoAttrs;
@@ -373,6 +377,8 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   div: binary('div'),
   pow: binary('pow'),
   maximum: binary('maximum'),
+  remainder: binary('remainder'),
+  fmod: binary('fmod'),
   minimum: binary('minimum'),
   eq: binary('eq', 'bool'),
   ne: binary('ne', 'bool'),

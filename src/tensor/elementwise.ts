@@ -89,6 +89,17 @@ export function pow(a: TensorOrScalar, b: TensorOrScalar): Tensor {
   return run('pow', [x, y], {});
 }
 
+/**
+ * remainder (the sign of b, as Python's %) and fmod (the sign of a). Integer operands with a zero
+ * divisor are refused, as PyTorch refuses them ("ZeroDivisionError"); floats give NaN there.
+ */
+export function modulo(name: 'remainder' | 'fmod', a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  const [x, y, dtype] = operands(name, a, b);
+  if (dtype === 'bool') return modulo(name, cast(x, 'int32'), cast(y, 'int32'));
+  if (!isFloating(dtype) && y.eq(0).any().item() !== 0) throw new RangeError(`${name}: integer division by zero`);
+  return run(name, [x, y], {});
+}
+
 export function compare(name: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: TensorOrScalar, b: TensorOrScalar): Tensor {
   const [x, y] = operands(name, a, b);
   return run(name, [x, y], {});

@@ -308,6 +308,14 @@ export class Tensor {
   maximum(other: TensorOrScalar): Tensor {
     return ew.maximum(this, other);
   }
+  /** this - other * floor(this / other), with the sign of other (Python's %, torch.remainder). */
+  remainder(other: TensorOrScalar): Tensor {
+    return ew.modulo('remainder', this, other);
+  }
+  /** this - other * trunc(this / other), with the sign of this (C's fmod, torch.fmod). */
+  fmod(other: TensorOrScalar): Tensor {
+    return ew.modulo('fmod', this, other);
+  }
   minimum(other: TensorOrScalar): Tensor {
     return ew.minimum(this, other);
   }

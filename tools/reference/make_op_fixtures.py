@@ -164,6 +164,8 @@ OPS = {
     'square': lambda x: x.square(),
     'reciprocal': lambda x: x.reciprocal(),
     'floor': lambda x: x.floor(),
+    'remainder': lambda a, b: torch.remainder(a, b),
+    'fmod': lambda a, b: torch.fmod(a, b),
     'ceil': lambda x: x.ceil(),
     'trunc': lambda x: x.trunc(),
     'round': lambda x: x.round(),
@@ -565,6 +567,12 @@ for op in ['ceil', 'trunc', 'round']:
 case('round_ties', 'round', [halves(-3, 3, 2, 7)])  # every value a tie or an integer: halves go to the even neighbour
 case('trunc_ties', 'trunc', [halves(-3, 3, 2, 7)])
 case('ceil_ties', 'ceil', [halves(-3, 3, 2, 7)])
+for op in ['remainder', 'fmod']:
+    case(op + '_broadcast', op, [normal(2, 3, 1, scale=4), const(torch.tensor([1.5, -0.7, 2.0, -3.0]))], grad=[True, False])
+    case(op + '_grad_divisor', op, [normal(3, 4, scale=4), uniform(0.5, 2, 4)])
+    case(op + '_exact', op, [const(torch.tensor([-4.0, 4.0, -3.5, 3.5, 0.0, -0.0, 7.25, -7.25])),
+                             const(torch.tensor([2.0, -2.0, 2.0, -2.0, 3.0, 3.0, float('inf'), 0.0]))])
+    case(op + '_int', op, [const(torch.tensor([[-7, 7], [5, -5]], dtype=torch.int32)), const(torch.tensor([3, -3], dtype=torch.int32))])
 
 
 def make_input(spec):

@@ -140,7 +140,7 @@ const UNARY = {
 } as const;
 const BINARY = {
   add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, ne: 8, lt: 9, le: 10,
-  gt: 11, ge: 12, logicalAnd: 13, logicalOr: 14, logicalXor: 15,
+  gt: 11, ge: 12, logicalAnd: 13, logicalOr: 14, logicalXor: 15, remainder: 16, fmod: 17,
 } as const;
 const REDUCE = { sum: 0, prod: 1, amax: 2, amin: 3 } as const;
 
@@ -323,6 +323,8 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
     pow: binary(BINARY.pow),
     maximum: binary(BINARY.maximum),
     minimum: binary(BINARY.minimum),
+    remainder: binary(BINARY.remainder),
+    fmod: binary(BINARY.fmod),
     eq: binary(BINARY.eq),
     ne: binary(BINARY.ne),
     lt: binary(BINARY.lt),

@@ -121,6 +121,12 @@ export const elementwiseKernels = {
   mul: mapBinary((a, b) => a * b),
   div: mapBinary((a, b) => a / b),
   pow: mapBinary(Math.pow),
+  // JavaScript's % is C's fmod (exact); remainder moves a nonzero result to the divisor's sign.
+  remainder: mapBinary((a, b) => {
+    const m = a % b;
+    return m !== 0 && b < 0 !== m < 0 ? m + b : m;
+  }),
+  fmod: mapBinary((a, b) => a % b),
   // NaN propagates, as in torch.maximum/minimum.
   maximum: mapBinary((a, b) => (a !== a || b !== b ? NaN : a > b ? a : b)),
   minimum: mapBinary((a, b) => (a !== a || b !== b ? NaN : a < b ? a : b)),
