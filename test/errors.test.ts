@@ -186,4 +186,9 @@ test('creation and reading check their arguments', () => {
   assert.throws(() => multinomial(tensor([-1, 2]), 1), /multinomial: weights must be non-negative with a positive sum in every row/);
   assert.throws(() => randn([2]).relu().bool().relu(), /relu: not defined for bool tensors/);
   assert.throws(() => tensor([2, 3], { dtype: 'int32' }).pow(-1), /pow: integers to negative integer powers are not allowed \(exponent -1\)/);
+  // Integer modulo by zero is refused (PyTorch: ZeroDivisionError); a float one is NaN.
+  assert.throws(() => tensor([5, 6], { dtype: 'int32' }).remainder(tensor([2, 0], { dtype: 'int32' })), /remainder: integer division by zero/);
+  assert.throws(() => tensor([5, 6], { dtype: 'int32' }).fmod(0), /fmod: integer division by zero/);
+  assert.deepEqual(tensor([5, -6]).remainder(0).toArray(), [NaN, NaN]);
+  assert.deepEqual(tensor([5, -6], { dtype: 'int32' }).remainder(4).toArray(), [1, 2]);
 });
