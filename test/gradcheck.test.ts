@@ -290,8 +290,8 @@ const fixture = readFixture<{ cases: FixtureCase[] }>('ops.json');
  * Cases whose function is not differentiable at the fixture's point, so a finite difference
  * cannot stand for the gradient; PyTorch's choice of subgradient there is checked by the parity
  * test instead: amax with a three-way tie (central differences see 1/2 where the rule gives 1/3),
- * relu, leakyRelu and clamp exactly at their kinks, the step functions (sign, floor, ceil, trunc,
- * round; round_ties sits on its jumps), and
+ * relu, leakyRelu and clamp exactly at their kinks, the step functions sign, floor, ceil, trunc and
+ * round, and
  * cosineSimilarity of an all-zero vector (its norm sits on the eps clamp, a kink at 1e-8).
  */
 const NOT_SMOOTH = new Set([
@@ -304,7 +304,6 @@ const NOT_SMOOTH = new Set([
   'ceil',
   'trunc',
   'round',
-  'round_ties',
   'cosineSimilarity_zero',
 ]);
 
