@@ -73,11 +73,16 @@ const FIXED = allTransposes([
   [6, 64, 64, 32], // attention heads
 ]);
 
-// On both sides of 2^22 (161^3 = 4,173,281 <= 4,194,304 < 162^3): float32 only, they are slow
-// on the reference backend.
+// On both sides of 2^22 (161^3 = 4,173,281 <= 4,194,304 < 162^3), and packed shapes whose
+// transposed operands are packed in 16 x 16 register blocks with a partial block on every side
+// (M 25: a last 8-row panel of one row; K 300: a second depth block of 44, not a multiple of 16;
+// N 700: a last 32-column panel of 28), and Dropout's first layer (x w^T, M 100): float32 only,
+// they are slow on the reference backend.
 const LARGE = allTransposes([
   [1, 161, 161, 161],
   [1, 162, 162, 162],
+  [1, 25, 700, 300],
+  [1, 100, 1024, 784],
 ]);
 
 function randomProducts(count: number, seed: number): Product[] {

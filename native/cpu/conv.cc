@@ -11,6 +11,7 @@
 #include "conv-small.h"
 #include "gemm.h"
 #include "kernels.h"
+#include "transpose.h"
 #include "pool.h"
 
 namespace ms {
@@ -596,30 +597,9 @@ __attribute__((target("avx512f"))) void shiftedPlanes(const float* xc, int64_t H
 
 // out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers.
 __attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
-  __m512 r[16], t[16];
-  // The masked forms with every lane kept: GCC 12 warns about the unmasked ones' undefined source.
-  const __m512 z = _mm512_setzero_ps();
-  const __mmask16 all = 0xffff;
+  __m512 r[16];
   for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + i * ldi);
-  for (int i = 0; i < 16; i += 2) {  // interleave rows in pairs
-    t[i] = _mm512_mask_unpacklo_ps(z, all, r[i], r[i + 1]);
-    t[i + 1] = _mm512_mask_unpackhi_ps(z, all, r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // then pairs of pairs (groups of 4 within each 128-bit lane)
-    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 16; i += 8)  // then 128-bit lanes across groups of 8 rows
-    for (int j = 0; j < 4; j++) {
-      t[i + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0x88);
-      t[i + 4 + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0xDD);
-    }
-  for (int j = 0; j < 8; j++) {  // and across the two halves
-    r[j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0x88);
-    r[8 + j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0xDD);
-  }
+  transpose16Regs(r);
   for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * ldo, r[i]);
 }
 

@@ -1,0 +1,49 @@
+// A 16 x 16 float32 block transposed in AVX-512 registers: shared by the convolution kernels
+// (channel-major <-> position-major copies) and the GEMM's packing of transposed operands.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace ms {
+
+// r[j] lane i <- r[i] lane j, for i, j < 16.
+__attribute__((target("avx512f"))) inline void transpose16Regs(__m512 r[16]) {
+  __m512 t[16];
+  // The masked forms with every lane kept: GCC 12 warns about the unmasked ones' undefined source.
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 all = 0xffff;
+  for (int i = 0; i < 16; i += 2) {  // interleave rows in pairs
+    t[i] = _mm512_mask_unpacklo_ps(z, all, r[i], r[i + 1]);
+    t[i + 1] = _mm512_mask_unpackhi_ps(z, all, r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // then pairs of pairs (groups of 4 within each 128-bit lane)
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 16; i += 8)  // then 128-bit lanes across groups of 8 rows
+    for (int j = 0; j < 4; j++) {
+      t[i + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0x88);
+      t[i + 4 + j] = _mm512_mask_shuffle_f32x4(z, all, r[i + j], r[i + 4 + j], 0xDD);
+    }
+  for (int j = 0; j < 8; j++) {  // and across the two halves
+    r[j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_mask_shuffle_f32x4(z, all, t[j], t[8 + j], 0xDD);
+  }
+}
+
+// out[k * ldo + i] = in[i * ldi + k] for i < rows, k < cols (rows, cols <= 16), and 0 for
+// rows <= i < keep: `cols` output rows of `keep` floats each. Only those floats are read or written.
+__attribute__((target("avx512f"))) inline void transposeBlock16(const float* in, int64_t ldi, int rows, int cols,
+                                                                float* out, int64_t ldo, int keep) {
+  __m512 r[16];
+  const __mmask16 load = static_cast<__mmask16>((1u << cols) - 1);
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(load, in + i * ldi) : _mm512_setzero_ps();
+  transpose16Regs(r);
+  const __mmask16 store = static_cast<__mmask16>((1u << keep) - 1);
+  for (int k = 0; k < cols; k++) _mm512_mask_storeu_ps(out + k * ldo, store, r[k]);
+}
+
+}  // namespace ms
