@@ -290,6 +290,12 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
       const long = g.chance(0.2) ? [g.int(1, 3), g.int(8, 300)] : s; // rows long enough for the vector path
       return { inputs: [g.value(long, g.floatType(), 0.01, () => (g.r() * 2 - 1) * 20)], attrs: { axis: long.length ? g.int(0, long.length - 1) : 0 } };
     }
+    case 'renorm': {
+      // Rank 2 or more; sometimes rows long enough for the AVX-512 sums, sometimes an empty axis.
+      const shape = g.chance(0.3) ? [g.int(1, 5), g.int(16, 70)] : g.chance(0.1) ? [0, g.int(1, 4)] : g.nonEmptyShape(2, 4);
+      const x = g.value(shape, g.floatType(), 0.02);
+      return { inputs: [x], attrs: { p: g.pick([2, 2, 1, 3, 0.5]), axis: g.int(0, shape.length - 1), maxnorm: g.pick([0, 0.5, 2, 4, 8, 1e30]) } };
+    }
     case 'conv2d': {
       const c = convCase(g);
       const bias = g.chance(0.5) ? [g.value([c.w.shape[0]!], c.x.dtype)] : [];

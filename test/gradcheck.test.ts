@@ -120,6 +120,14 @@ const DIRECT: Record<string, Direct> = {
   },
   softmax: { inputs: () => [normal(3, 4)], fn: (x) => run('softmax', [x!], { axis: 0 }) },
   logSoftmax: { inputs: () => [normal(3, 4)], fn: (x) => run('logSoftmax', [x!], { axis: 1 }) },
+  // Most sub-tensors above maxnorm (scaled), some below (passed through); p = 2, 1 and 3.
+  renorm: {
+    inputs: () => [normal(3, 4)],
+    fn: (x) =>
+      run('renorm', [x!], { p: 2, axis: 0, maxnorm: 1.5 })
+        .add(run('renorm', [x!], { p: 1, axis: 1, maxnorm: 2 }))
+        .add(run('renorm', [x!], { p: 3, axis: 0, maxnorm: 1 })),
+  },
   conv2d: { inputs: () => [normal(2, 4, 5, 5), normal(4, 2, 3, 2)], fn: (x, w) => run('conv2d', [x!, w!], conv) },
   conv2dBackwardInput: {
     // gy has the shape conv2d gives [2, 4, 5, 5] with `conv`: [2, 4, 3, 3].

@@ -127,6 +127,7 @@ export const OPS: Record<string, OpFn> = {
   logsumexp: ([x], a) => x!.logsumexp(a.dim, a.keepdim),
   norm: ([x], a) => x!.norm(num(a.p), a.dim, a.keepdim),
   cumsum: ([x], a) => x!.cumsum(a.dim),
+  renorm: ([x], a) => x!.renorm(a.p, a.dim, a.maxnorm),
 
   matmul: ([a, b]) => a!.matmul(b!),
   linear: ([x, w, b]) => F.linear(x!, w!, b),

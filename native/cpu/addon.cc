@@ -136,6 +136,13 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// renorm(x, out, outer, len, inner, p, maxnorm)
+Napi::Value Renorm(const Napi::CallbackInfo& info) {
+  Arr x = arr(info[0]), o = arr(info[1]);
+  ms::renorm(x.dt, x.data, o.data, i64(info[2]), i64(info[3]), i64(info[4]), f64(info[5]), f64(info[6]));
+  return info.Env().Undefined();
+}
+
 // conv(kind, in0, in1, out, geometry[, bias]): geometry is a Float64Array
 // [N, C, H, W, O, Cg, KH, KW, HO, WO, sh, sw, ph, pw, dh, dw, groups]
 // kind 0: y = conv2d(x, w) (+ bias [O] per output channel); 1: gx = backwardInput(gy, w);
@@ -194,6 +201,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cumsum", Napi::Function::New(env, Cumsum));
   exports.Set("bmm", Napi::Function::New(env, Bmm));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("renorm", Napi::Function::New(env, Renorm));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("pool", Napi::Function::New(env, Pool));
   exports.Set("uniform", Napi::Function::New(env, Uniform));

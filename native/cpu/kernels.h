@@ -94,6 +94,9 @@ struct ConvGeom {
   int64_t sh, sw, ph, pw, dh, dw, groups;
 };
 void softmax(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, bool log);
+// torch.renorm: sub-tensor i of x viewed as [outer, len, inner] scaled by maxnorm / (norm + 1e-7)
+// where its p-norm exceeds maxnorm. out may be x (in place).
+void renorm(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, double p, double maxnorm);
 // y = conv2d(x, w), plus bias [O] per output channel when bias is not null.
 void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, const ConvGeom& g);
 void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g);

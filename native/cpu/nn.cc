@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "gemm.h"
@@ -260,6 +261,31 @@ void avgPool2dBackward(DT dt, const void* gy, void* gx, const PoolGeom& g) {
 
 namespace {
 
+// Sum of squares of n contiguous floats in double: 16 lanes (k mod 16) in two vectors of 8, then the
+// lanes in a fixed order. One thread owns each sub-tensor, so the order never depends on threads.
+__attribute__((target("avx512f"))) double sumSquares512(const float* x, int64_t n) {
+  __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    // The masked form with every lane kept: GCC 12 warns about the unmasked one's undefined source.
+    const __m512d lo = _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(x + k));
+    const __m512d hi = _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(x + k + 8));
+    a0 = _mm512_fmadd_pd(lo, lo, a0);
+    a1 = _mm512_fmadd_pd(hi, hi, a1);
+  }
+  alignas(64) double lanes[16];
+  _mm512_store_pd(lanes, a0);
+  _mm512_store_pd(lanes + 8, a1);
+  double s = 0;
+  for (int l = 0; l < 16; l++) s += lanes[l];
+  for (; k < n; k++) s += static_cast<double>(x[k]) * x[k];
+  return s;
+}
+
+__attribute__((target("avx512f"))) void scale512(const float* x, float* o, int64_t n, float f) {
+  for (int64_t k = 0; k < n; k++) o[k] = x[k] * f;
+}
+
 // Philox4x32-10 on V x 8 blocks at once, one block per 64-bit lane (the 32-bit words in the low
 // halves; _mm512_mul_epu32 reads only those, so the high halves may carry garbage until the end).
 // Blocks [blk, blk + 8V) -> floats o[4 blk, 4 blk + 32V), each word w as (w >> 8) * 2^-24, exactly
@@ -310,6 +336,56 @@ __attribute__((target("avx512f"))) inline void philoxFloats512(uint32_t key0, ui
 }
 
 }  // namespace
+
+namespace {
+
+template <class T>
+void renormTyped(const T* X, T* O, int64_t outer, int64_t len, int64_t inner, double p, double maxnorm) {
+  const bool fast = std::is_same<T, float>::value && isaAvx512() && p == 2;
+  const bool inPlace = static_cast<const void*>(X) == static_cast<void*>(O);
+  const T cap = static_cast<T>(maxnorm), eps = static_cast<T>(1e-7);
+  parallelFor(len, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(outer * inner, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) {
+      double s = 0;
+      for (int64_t o = 0; o < outer; o++) {
+        const T* row = X + (o * len + i) * inner;
+        if constexpr (std::is_same<T, float>::value) {
+          if (fast) {
+            s += sumSquares512(row, inner);
+            continue;
+          }
+        }
+        for (int64_t k = 0; k < inner; k++) {
+          const double v = std::fabs(static_cast<double>(row[k]));
+          s += p == 2 ? v * v : p == 1 ? v : std::pow(v, p);
+        }
+      }
+      const T norm = static_cast<T>(p == 2 ? std::sqrt(s) : p == 1 ? s : std::pow(s, 1 / p));
+      const T factor = norm > cap ? static_cast<T>(cap / static_cast<T>(norm + eps)) : T(1);
+      if (factor == T(1) && inPlace) continue;
+      for (int64_t o = 0; o < outer; o++) {
+        const T* row = X + (o * len + i) * inner;
+        T* dst = O + (o * len + i) * inner;
+        if constexpr (std::is_same<T, float>::value) {
+          if (fast) {
+            scale512(row, dst, inner, factor);
+            continue;
+          }
+        }
+        for (int64_t k = 0; k < inner; k++) dst[k] = row[k] * factor;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void renorm(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, double p, double maxnorm) {
+  // As the reference (src/backend/reference/nn.ts): the norm summed in double and rounded to the
+  // dtype, the factor computed in the dtype. A sub-tensor inside the ball computed in place is not
+  // written at all (a max-norm constraint leaves most rows of a weight so).
+  MS_FLOAT_DISPATCH(dt, T, renormTyped<T>(static_cast<const T*>(x), static_cast<T*>(out), outer, len, inner, p, maxnorm));
+}
 
 void philoxUniform(DT dt, void* out, int64_t n, uint32_t key0, uint32_t key1, double counter) {
   // Word w of the draw is lane w % 4 of block counter + w / 4 (src/backend/philox.ts).

@@ -72,12 +72,9 @@ export class DropoutMLP extends nn.Module {
  */
 export function maxNorm_(layers: nn.Linear[], c: number): void {
   noGrad(() => {
-    for (const layer of layers) {
-      const norms = layer.weight.norm(2, 1, true); // [out, 1]
-      // scale = min(1, c / ||w||): rows already inside the ball are left as they are.
-      const scale = norms.clamp(c, null).reciprocal().mul(c); // [out, 1]
-      layer.weight.mul_(scale);
-    }
+    // Rows with ||w|| > c are scaled by c / (||w|| + 1e-7) (torch.renorm's guard against a zero
+    // norm, below float32's resolution at these norms); rows inside the ball are left as they are.
+    for (const layer of layers) layer.weight.renorm_(2, 0, c);
   });
 }
 

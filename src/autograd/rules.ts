@@ -364,6 +364,19 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   // y * (gy - sum(gy * y)) and gy - exp(y) * sum(gy), each one fused primitive.
   softmax: (ctx) => [run('softmaxBackward', [ctx.output(), ctx.grad], { axis: ctx.attrs.axis })],
   logSoftmax: (ctx) => [run('logSoftmaxBackward', [ctx.output(), ctx.grad], { axis: ctx.attrs.axis })],
+  renorm: (ctx) => {
+    // y = x * f(n), n = ||x_i||_p over the sub-tensor, f = maxnorm / (n + 1e-7) where n > maxnorm:
+    // dx = f * (g - (sum(g * x) / (n + 1e-7)) * dn/dx) there, g elsewhere (PyTorch's renorm_backward).
+    const x = ctx.input(0);
+    const g = ctx.grad;
+    const { p, axis, maxnorm } = ctx.attrs;
+    const dims = x.shape.map((_, i) => i).filter((i) => i !== axis);
+    const n = x.norm(p, dims, true);
+    const dn = p === 2 ? x.div(n) : p === 1 ? x.sign() : x.sign().mul(x.abs().pow(p - 1)).div(n.pow(p - 1));
+    const inv = n.add(1e-7).reciprocal();
+    const scaled = inv.mul(maxnorm).mul(g.sub(inv.mul(x.mul(g).sum(dims, true)).mul(dn)));
+    return [where(n.gt(maxnorm), scaled, g)];
+  },
   conv2d: (ctx) => {
     const { stride, padding, dilation, groups } = ctx.attrs;
     const conv = { stride, padding, dilation, groups };

@@ -129,6 +129,11 @@ export interface PrimitiveAttrs {
   // neural-network kernels
   softmax: { axis: number };
   logSoftmax: { axis: number };
+  /**
+   * Each sub-tensor x.select(axis, i) scaled to p-norm at most maxnorm (torch.renorm): by
+   * maxnorm / (norm + 1e-7) where its norm exceeds maxnorm, else left as it is. p finite, > 0.
+   */
+  renorm: { p: number; axis: number; maxnorm: number };
   conv2d: Conv2dAttrs; // inputs x, w and an optional bias [O]
   conv2dBackwardInput: Conv2dAttrs & { inputShape: number[] };
   conv2dBackwardWeight: Conv2dAttrs & { weightShape: number[] };
@@ -530,6 +535,16 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
   },
   softmax: unaryFloat('softmax'),
   logSoftmax: unaryFloat('logSoftmax'),
+  renorm: {
+    infer(inputs, a) {
+      need('renorm', inputs, 1);
+      floatOnly('renorm', inputs[0]!);
+      const rank = inputs[0]!.shape.length;
+      if (rank < 2 || a.axis < 0 || a.axis >= rank) throw new Error(`renorm: axis ${a.axis} of a rank-${rank} input (rank 2 or more)`);
+      if (!(a.p > 0 && Number.isFinite(a.p)) || !(a.maxnorm >= 0)) throw new Error(`renorm: p ${a.p} and maxnorm ${a.maxnorm}`);
+      return [inputs[0]!];
+    },
+  },
   conv2d: {
     infer(inputs, a) {
       needBetween('conv2d', inputs, 2, 3);

@@ -6,7 +6,7 @@ import { isFloating } from '../dtype.js';
 import { normalizeAxes, normalizeAxis, numel } from '../shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { run } from './dispatch.js';
-import { cast, where } from './elementwise.js';
+import { type Runner, cast, where } from './elementwise.js';
 import type { Tensor } from './tensor.js';
 
 function axesOf(op: string, x: Tensor, dim: number | number[] | undefined): number[] {
@@ -122,6 +122,21 @@ export function norm(x: Tensor, p: number, dim: number | number[] | undefined, k
   if (p === -Infinity) return amin(x.abs(), axes, keepdim);
   if (p === 0) return sum(cast(x.ne(0), x.dtype), axes, keepdim);
   return root(sum(x.abs().pow(p), axes, keepdim), p);
+}
+
+/**
+ * torch.renorm: each sub-tensor x.select(dim, i) whose p-norm exceeds maxnorm is scaled by
+ * maxnorm / (norm + 1e-7), the others are left as they are (a max-norm constraint on the rows of a
+ * weight: w.renorm_(2, 0, c)). `into` runs the primitive for the in-place form.
+ */
+export function renorm(x: Tensor, p: number, dim: number, maxnorm: number, into?: Runner): Tensor {
+  requireFloat('renorm', x);
+  if (!(p > 0)) throw new Error(`renorm: p must be positive, got ${p}`);
+  if (!Number.isFinite(p)) throw new Error(`renorm: p = ${p} is not supported (a finite p > 0 is)`);
+  if (!(maxnorm >= 0)) throw new Error(`renorm: maxnorm must be >= 0, got ${maxnorm}`);
+  if (x.ndim < 2) throw new Error(`renorm: the input needs at least 2 dimensions, got shape [${x.shape.join(', ')}]`);
+  const axis = normalizeAxis('renorm', dim, x.ndim);
+  return (into ?? run)('renorm', [x], { p, axis, maxnorm });
 }
 
 export function cumsum(x: Tensor, dim: number): Tensor {

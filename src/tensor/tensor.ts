@@ -489,6 +489,10 @@ export class Tensor {
   cumsum(dim: number): Tensor {
     return red.cumsum(this, dim);
   }
+  /** Each sub-tensor along `dim` scaled down to p-norm `maxnorm` where its p-norm exceeds it (torch.Tensor.renorm). */
+  renorm(p: number, dim: number, maxnorm: number): Tensor {
+    return red.renorm(this, p, dim, maxnorm);
+  }
   all(dim?: number | number[], keepdim = false): Tensor {
     return red.all(this, dim, keepdim);
   }
@@ -704,6 +708,10 @@ export class Tensor {
   }
   div_(other: TensorOrScalar): this {
     return this._inPlace('div_', (self, into) => ew.arithInto(into, 'div', keepIfNeeded(self, other), other));
+  }
+  /** renorm in place: w.renorm_(2, 0, c) holds each row of a weight to norm at most c (max-norm). */
+  renorm_(p: number, dim: number, maxnorm: number): this {
+    return this._inPlace('renorm_', (self, into) => red.renorm(self, p, dim, maxnorm, into));
   }
   clamp_(min: number | null = null, max: number | null = null): this {
     return this._inPlace('clamp_', (self, into) => ew.clamp(self, min, max, into));

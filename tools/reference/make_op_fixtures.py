@@ -210,6 +210,7 @@ OPS = {
     'logsumexp': lambda x, dim, keepdim=False: x.logsumexp(dim, keepdim=keepdim),
     'norm': lambda x, p, dim=None, keepdim=False: torch.linalg.vector_norm(x, float(p), dim, keepdim=keepdim),
     'cumsum': lambda x, dim: x.cumsum(dim),
+    'renorm': lambda x, p, dim, maxnorm: x.renorm(p, dim, maxnorm),
     # linear algebra
     'matmul': lambda a, b: a @ b,
     'linear': lambda x, w, b=None: F.linear(x, w, b),
@@ -573,6 +574,11 @@ for op in ['remainder', 'fmod']:
     case(op + '_exact', op, [const(torch.tensor([-4.0, 4.0, -3.5, 3.5, 0.0, -0.0, 7.25, -7.25])),
                              const(torch.tensor([2.0, -2.0, 2.0, -2.0, 3.0, 3.0, float('inf'), 0.0]))])
     case(op + '_int', op, [const(torch.tensor([[-7, 7], [5, -5]], dtype=torch.int32)), const(torch.tensor([3, -3], dtype=torch.int32))])
+# renorm: sub-tensors on both sides of maxnorm (scaled, passed through), p = 2, 1 and 3, any axis.
+case('renorm_rows', 'renorm', [normal(4, 6)], {'p': 2, 'dim': 0, 'maxnorm': 2.4})
+case('renorm_p1_middle', 'renorm', [normal(3, 4, 2)], {'p': 1, 'dim': 1, 'maxnorm': 4.5})
+case('renorm_p3_last', 'renorm', [normal(2, 5, 3)], {'p': 3, 'dim': -1, 'maxnorm': 2.0})
+case('renorm_inside', 'renorm', [normal(3, 4, scale=0.1)], {'p': 2, 'dim': 1, 'maxnorm': 1.0})
 
 
 def make_input(spec):

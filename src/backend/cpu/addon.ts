@@ -30,6 +30,8 @@ export interface Addon {
   bmm(a: Data, b: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   smoothL1Backward(x: Data, gy: Data, out: Data, beta: number): void;
   softmax(x: Data, out: Data, outer: number, len: number, inner: number, log: boolean): void;
+  /** Absent from addons built before it (the cpu backend then runs the reference kernel). */
+  renorm?(x: Data, out: Data, outer: number, len: number, inner: number, p: number, maxnorm: number): void;
   conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   pool(kind: number, x: Data, out: Data, geometry: Float64Array, divisorOverride: number): void;
   uniform(out: Data, key0: number, key1: number, counter: number): void;

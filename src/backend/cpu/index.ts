@@ -431,6 +431,15 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
 
     softmax: softmaxLike(false),
     logSoftmax: softmaxLike(true),
+    renorm: native.renorm
+      ? (inputs, a, outs) => {
+          const x = inputs[0]!;
+          const out = alloc(outs[0]!); // every element written (or, computed in place, kept)
+          const [outer, len, inner] = around(x.shape, a.axis);
+          native.renorm!(x.storage.data, out.data, outer, len, inner, a.p, a.maxnorm);
+          return [out];
+        }
+      : delegate('renorm'), // an addon built before renorm
     conv2d(inputs, a, outs) {
       const [x, w] = inputs as [In, In];
       const out = alloc(outs[0]!); // conv.cc writes every output element, on every path

@@ -131,9 +131,44 @@ function forEachAdaptiveWindow(
   }
 }
 
+/**
+ * renorm: sub-tensor i along the axis is x[o, i, k] of x viewed as [outer, len, inner]. Its p-norm is
+ * summed in float64 and rounded to the dtype; the factor is computed in the dtype, as PyTorch does
+ * (norm > maxnorm ? maxnorm / (norm + 1e-7) : 1), and each output is x times it, rounded once.
+ */
+function renorm(inputs: readonly RefInput[], a: PrimitiveAttrs['renorm'], outs: readonly Spec[]): RefStorage[] {
+  const xd = inputs[0]!.storage.data;
+  const shape = inputs[0]!.shape;
+  const out = alloc(outs[0]!.dtype, xd.length);
+  const round = outs[0]!.dtype === 'float32' ? Math.fround : (v: number) => v;
+  const len = shape[a.axis]!;
+  const inner = numel(shape.slice(a.axis + 1));
+  const outer = numel(shape.slice(0, a.axis));
+  const maxnorm = round(a.maxnorm);
+  const eps = round(1e-7);
+  for (let i = 0; i < len; i++) {
+    let s = 0;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * len + i) * inner;
+      for (let k = 0; k < inner; k++) {
+        const v = Math.abs(xd[base + k]!);
+        s += a.p === 2 ? v * v : a.p === 1 ? v : v ** a.p;
+      }
+    }
+    const norm = round(a.p === 2 ? Math.sqrt(s) : a.p === 1 ? s : s ** (1 / a.p));
+    const factor = norm > maxnorm ? round(maxnorm / round(norm + eps)) : 1;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * len + i) * inner;
+      for (let k = 0; k < inner; k++) out.data[base + k] = xd[base + k]! * factor;
+    }
+  }
+  return [out];
+}
+
 export const nnKernels = {
   softmax: softmaxLike(false),
   logSoftmax: softmaxLike(true),
+  renorm,
   conv2d(inputs: readonly RefInput[], a: PrimitiveAttrs['conv2d'], outs: readonly Spec[]): RefStorage[] {
     const [x, w] = inputs as [RefInput, RefInput];
     const acc = new Float64Array(numel(outs[0]!.shape));
