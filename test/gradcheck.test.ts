@@ -120,6 +120,8 @@ const DIRECT: Record<string, Direct> = {
   },
   softmax: { inputs: () => [normal(3, 4)], fn: (x) => run('softmax', [x!], { axis: 0 }) },
   logSoftmax: { inputs: () => [normal(3, 4)], fn: (x) => run('logSoftmax', [x!], { axis: 1 }) },
+  // A fixed draw (key, counter): the same mask on every evaluation.
+  dropout: { inputs: () => [normal(3, 4)], fn: (x) => run('dropout', [x!], { p: 0.3, key: [7, 9], counter: 11 }) },
   // Most sub-tensors above maxnorm (scaled), some below (passed through); p = 2, 1 and 3.
   renorm: {
     inputs: () => [normal(3, 4)],

@@ -3,13 +3,13 @@
  * vector and four vectors at a time, scalar blocks for the rest) against the reference backend's
  * draw, bit for bit: lengths that end inside a vector group, counters whose low word wraps inside
  * one, chunks dealt to several threads, and the portable path (MILESTONES_CPU_ISA=portable), which
- * must give the same bits.
+ * must give the same bits. And dropout, which draws the same numbers inside one fused primitive.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { availableBackends } from '../src/index.js';
+import { Generator, availableBackends, nn, rand, randn, where } from '../src/index.js';
 import { run } from '../src/tensor/dispatch.js';
 
 const HAVE_CPU = availableBackends().includes('cpu');
@@ -60,4 +60,25 @@ test('native uniform draws are the same for 1 and 3 threads, with AVX-512 and po
       digests.add(r.stdout.trim());
     }
   assert.equal(digests.size, 1, `digests differ: ${[...digests].join(', ')}`);
+});
+
+test('fused dropout equals rand(shape) >= p then where(keep, x / (1 - p), 0), from the same draw, bit for bit', () => {
+  const devices = availableBackends().filter((d) => d === 'cpu' || d === 'reference');
+  for (const device of devices)
+    for (const dtype of ['float32', 'float64'] as const)
+      for (const p of [0.2, 0.5, 0.9])
+        for (const n of [7, 129, 5000]) {
+          const x = randn([n], { dtype, device }).requiresGrad_();
+          const g = randn([n], { dtype, device });
+          const gen = new Generator().manualSeed(n + Math.round(10 * p));
+          const state = gen.getState();
+          const y = nn.functional.dropout(x, p, true, gen);
+          y.backward(g);
+          gen.setState(state);
+          const keep = rand([n], { dtype, device, generator: gen }).ge(p);
+          const want = where(keep, x.detach().div(1 - p), 0);
+          const what = `${device} ${dtype} p ${p} n ${n}`;
+          assert.deepEqual(y.detach().dataSync(), want.dataSync(), `values, ${what}`);
+          assert.deepEqual(x.grad!.dataSync(), where(keep, g.div(1 - p), 0).dataSync(), `gradient, ${what}`);
+        }
 });

@@ -136,6 +136,14 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// dropout(x, y, keep, key0, key1, counter, p)
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  Arr x = arr(info[0]), y = arr(info[1]), k = arr(info[2]);
+  ms::dropout(x.dt, x.data, y.data, static_cast<uint8_t*>(k.data), x.length, static_cast<uint32_t>(i64(info[3])),
+              static_cast<uint32_t>(i64(info[4])), f64(info[5]), f64(info[6]));
+  return info.Env().Undefined();
+}
+
 // renorm(x, out, outer, len, inner, p, maxnorm)
 Napi::Value Renorm(const Napi::CallbackInfo& info) {
   Arr x = arr(info[0]), o = arr(info[1]);
@@ -202,6 +210,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bmm", Napi::Function::New(env, Bmm));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("renorm", Napi::Function::New(env, Renorm));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("pool", Napi::Function::New(env, Pool));
   exports.Set("uniform", Napi::Function::New(env, Uniform));

@@ -86,6 +86,11 @@ void bmm(DT dt, const void* a, const void* b, void* out, int64_t batch, int64_t 
 // a convolution (inner HO * WO), added in the call that computed out, while it is in cache.
 void addBias(DT dt, void* out, const void* bias, int64_t rows, int64_t C, int64_t inner);
 
+// Inverted dropout fused with its uniform draw: keep[i] = u[i] >= p (u the philoxUniform draw at
+// this counter), y[i] = keep[i] ? x[i] / (1 - p) : 0, p and 1 - p rounded to dt.
+void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t key0, uint32_t key1, double counter,
+             double p);
+
 // nn.cc
 struct ConvGeom {
   int64_t N, C, H, W;     // input

@@ -335,6 +335,20 @@ __attribute__((target("avx512f"))) inline void philoxFloats512(uint32_t key0, ui
   }
 }
 
+// keep = u >= thr, y = keep ? x / scale : 0 over n floats, n a multiple of 16: the division only
+// in the kept lanes (a masked vdivps), the mask written out as bytes. (Masked forms with every lane
+// kept where GCC 12 warns about the unmasked ones' undefined source.)
+__attribute__((target("avx512f"))) void dropoutApply512(const float* u, const float* x, float* y, uint8_t* keep,
+                                                         int64_t n, float thr, float scale) {
+  const __m512 t = _mm512_set1_ps(thr), s = _mm512_set1_ps(scale);
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = _mm512_cmp_ps_mask(_mm512_loadu_ps(u + j), t, _CMP_GE_OQ);
+    _mm512_storeu_ps(y + j, _mm512_maskz_div_ps(m, _mm512_loadu_ps(x + j), s));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(keep + j), _mm512_maskz_cvtepi32_epi8(0xffff, _mm512_maskz_mov_epi32(m, one)));
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -385,6 +399,56 @@ void renorm(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t
   // dtype, the factor computed in the dtype. A sub-tensor inside the ball computed in place is not
   // written at all (a max-norm constraint leaves most rows of a weight so).
   MS_FLOAT_DISPATCH(dt, T, renormTyped<T>(static_cast<const T*>(x), static_cast<T*>(out), outer, len, inner, p, maxnorm));
+}
+
+void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t key0, uint32_t key1, double counter,
+             double p) {
+  // The uniform draw philoxUniform makes at this counter, compared and applied in the same pass;
+  // p and 1 - p rounded to the dtype, the quotient rounded once (src/backend/reference/index.ts).
+  const uint64_t base = static_cast<uint64_t>(counter);
+  if (dt == DT::f32) {
+    const float* X = static_cast<const float*>(x);
+    float* Y = static_cast<float*>(y);
+    const float thr = static_cast<float>(p), scale = static_cast<float>(1 - p);
+    const bool vec = isaAvx512();
+    parallelFor((n + 3) / 4, 4096, [&](int64_t b, int64_t e) {
+      alignas(64) float u[128];
+      int64_t blk = b;
+      if (vec)
+        for (; blk + 32 <= e && (blk + 32) * 4 <= n; blk += 32) {
+          philoxFloats512<4>(key0, key1, base + static_cast<uint64_t>(blk), u);
+          dropoutApply512(u, X + blk * 4, Y + blk * 4, keep + blk * 4, 128, thr, scale);
+        }
+      uint32_t w[4];
+      for (; blk < e; blk++) {
+        philoxBlock(key0, key1, base + blk, w);
+        for (int l = 0; l < 4; l++) {
+          const int64_t i = blk * 4 + l;
+          if (i >= n) break;
+          const bool k = static_cast<float>((w[l] >> 8) * (1.0 / 16777216.0)) >= thr;
+          keep[i] = k;
+          Y[i] = k ? X[i] / scale : 0.0f;
+        }
+      }
+    });
+    return;
+  }
+  const double* X = static_cast<const double*>(x);
+  double* Y = static_cast<double*>(y);
+  const double scale = 1 - p;
+  parallelFor((2 * n + 3) / 4, 4096, [&](int64_t b, int64_t e) {
+    uint32_t w[4];
+    for (int64_t blk = b; blk < e; blk++) {
+      philoxBlock(key0, key1, base + blk, w);
+      for (int l = 0; l < 4; l += 2) {
+        const int64_t i = (blk * 4 + l) / 2;
+        if (i >= n) break;
+        const double u = ((w[l] >> 5) * 67108864.0 + (w[l + 1] >> 6)) * (1.0 / 9007199254740992.0);
+        keep[i] = u >= p;
+        Y[i] = u >= p ? X[i] / scale : 0.0;
+      }
+    }
+  });
 }
 
 void philoxUniform(DT dt, void* out, int64_t n, uint32_t key0, uint32_t key1, double counter) {

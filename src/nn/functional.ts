@@ -27,6 +27,7 @@ import {
 import { broadcastShapes } from '../shape.js';
 import { run, runMany } from '../tensor/dispatch.js';
 import { renameIndexError } from '../tensor/indexing.js';
+import { dropoutDraw } from '../random/generator.js';
 
 export {
   linear,
@@ -212,8 +213,8 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
   if (p < 0 || p > 1) throw new Error(`dropout: probability must be between 0 and 1, got ${p}`);
   if (!training || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const keep = noGrad(() => rand([...x.shape], { dtype: x.dtype, device: x.device, generator }).ge(p));
-  return where(keep, x.div(1 - p), 0);
+  // keep = rand(x.shape) >= p, then where(keep, x / (1 - p), 0): one fused primitive, same values.
+  return dropoutDraw(x, p, generator);
 }
 
 /** Zeroes whole channels of [N, C, H, W] (Tompson et al. 2015). */

@@ -164,6 +164,12 @@ export interface PrimitiveAttrs {
   // creation
   full: { shape: number[]; dtype: DType; value: number };
   randomUniform: RandomAttrs;
+  /**
+   * x -> (y, keep): inverted dropout in one pass. keep = u >= p for u the uniform draw of x's
+   * dtype and shape at (key, counter) (the draw rand would make there), y = keep ? x / (1 - p) : 0,
+   * with p and 1 - p rounded to x's dtype: what rand(...).ge(p) and where(keep, x.div(1 - p), 0) give.
+   */
+  dropout: { p: number; key: [number, number]; counter: number };
   randomNormal: RandomAttrs;
   // recurrent layers, fused over a whole sequence (src/autograd/rnn-rules.ts says what each computes)
   /** (xGates [T, N, 4H], wHh [4H, H], h0 [N, H], c0 [N, H]) -> (h [T, N, H], c [T, N, H], gates [T, N, 4H]). */
@@ -659,6 +665,14 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
     },
   },
   randomUniform: random,
+  dropout: {
+    infer(inputs, a) {
+      need('dropout', inputs, 1);
+      floatOnly('dropout', inputs[0]!);
+      if (!(a.p > 0 && a.p < 1)) throw new Error(`dropout: p must be in (0, 1), got ${a.p}`);
+      return [inputs[0]!, { shape: inputs[0]!.shape, dtype: 'bool' }];
+    },
+  },
   randomNormal: random,
   lstmSequence: {
     infer(inputs) {

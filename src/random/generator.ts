@@ -77,6 +77,16 @@ export function randomUniform(shape: number[], dtype: DType, device: string | un
   return run('randomUniform', [], { shape, dtype, key, counter }, device);
 }
 
+/**
+ * @internal Inverted dropout of x in one primitive: keep = rand(x.shape) >= p (the draw rand would
+ * make from `gen`), y = keep ? x / (1 - p) : 0. Returns y; its gradient is g / (1 - p) where kept.
+ */
+export function dropoutDraw(x: Tensor, p: number, gen?: Generator): Tensor {
+  floatDType('dropout', x.dtype);
+  const { key, counter } = (gen ?? defaultGenerator)._take(blocksFor('uniform', x.dtype, x.numel()));
+  return run('dropout', [x], { p, key, counter });
+}
+
 /** Standard normal samples. */
 export function randomNormal(shape: number[], dtype: DType, device: string | undefined, gen?: Generator): Tensor {
   floatDType('randn', dtype);

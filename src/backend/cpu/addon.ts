@@ -35,6 +35,8 @@ export interface Addon {
   conv(kind: number, in0: Data, in1: Data, out: Data, geometry: Float64Array, bias?: Data): void;
   pool(kind: number, x: Data, out: Data, geometry: Float64Array, divisorOverride: number): void;
   uniform(out: Data, key0: number, key1: number, counter: number): void;
+  /** Absent from addons built before it (the cpu backend then runs the reference kernel). */
+  dropout?(x: Data, y: Data, keep: Data, key0: number, key1: number, counter: number, p: number): void;
   // norm.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
   batchNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, invstd: Data, N: number, C: number, S: number, eps: number): void;
   batchNormBackward?(gy: Data, x: Data, mean: Data, invstd: Data, w: Data, gx: Data, gw: Data, gb: Data, N: number, C: number, S: number): void;

@@ -490,6 +490,13 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
       native.uniform(out.data, a.key[0] >>> 0, a.key[1] >>> 0, a.counter);
       return [out];
     },
+    dropout: native.dropout
+      ? (inputs, a, outs) => {
+          const [y, keep] = outs.map(alloc) as [CpuStorage, CpuStorage]; // every element written
+          native.dropout!(inputs[0]!.storage.data, y.data, keep.data, a.key[0] >>> 0, a.key[1] >>> 0, a.counter, a.p);
+          return [y, keep];
+        }
+      : delegate('dropout'), // an addon built before dropout
     randomNormal(_inputs, a, outs) {
       // Box-Muller in TypeScript: Math.log/cos/sin here are the reference's exactly, so draws are
       // bit-identical; the C++ libm could differ in the last bit.

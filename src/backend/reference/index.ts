@@ -57,6 +57,24 @@ export const referenceBackend: Backend<RefStorage> = {
       fillUniform(out.data, a.dtype, a.key, a.counter);
       return [out];
     },
+    dropout(inputs: readonly RefInput[], a: PrimitiveAttrs['dropout'], outs: readonly Spec[]) {
+      const x = inputs[0]!.storage.data;
+      const dtype = outs[0]!.dtype;
+      const u = alloc(dtype, x.length);
+      fillUniform(u.data, dtype, a.key, a.counter);
+      const y = alloc(dtype, x.length);
+      const keep = alloc('bool', x.length);
+      // p and 1 - p as the dtype holds them (a scalar operand of ge and div is).
+      const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const p = round(a.p);
+      const scale = round(1 - a.p);
+      for (let i = 0; i < x.length; i++) {
+        const k = u.data[i]! >= p;
+        keep.data[i] = k ? 1 : 0;
+        y.data[i] = k ? x[i]! / scale : 0;
+      }
+      return [y, keep];
+    },
     randomNormal(_inputs: readonly RefInput[], a: PrimitiveAttrs['randomNormal'], outs: readonly Spec[]) {
       const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
       fillNormal(out.data, a.dtype, a.key, a.counter);
