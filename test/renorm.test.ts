@@ -32,6 +32,21 @@ for (const device of DEVICES) {
   });
 }
 
+test('renorm_ inside a graph gives the gradient renorm gives (the op reads a copy of its input)', () => {
+  for (const device of DEVICES) {
+    manualSeed(3);
+    const x = randn([3, 4], { device }).requiresGrad_();
+    const w = randn([3, 4], { device });
+    const y = x.mul(1);
+    y.renorm_(2, 0, 1);
+    y.mul(w).sum().backward();
+    const inPlace = x.grad!.toArray();
+    x.grad = null;
+    x.mul(1).renorm(2, 0, 1).mul(w).sum().backward();
+    assert.deepEqual(inPlace, x.grad!.toArray(), device);
+  }
+});
+
 test('renorm refuses what torch.renorm refuses, by name', () => {
   const x = randn([3, 4]);
   assert.throws(() => x.renorm(0, 0, 1), /renorm: p must be positive, got 0/);

@@ -711,7 +711,10 @@ export class Tensor {
   }
   /** renorm in place: w.renorm_(2, 0, c) holds each row of a weight to norm at most c (max-norm). */
   renorm_(p: number, dim: number, maxnorm: number): this {
-    return this._inPlace('renorm_', (self, into) => red.renorm(self, p, dim, maxnorm, into));
+    // The gradient needs the values before the op: while autograd records, a copy is what it reads.
+    return this._inPlace('renorm_', (self, into) =>
+      red.renorm(self.requiresGrad && isGradEnabled() ? self.clone() : self, p, dim, maxnorm, into),
+    );
   }
   clamp_(min: number | null = null, max: number | null = null): this {
     return this._inPlace('clamp_', (self, into) => ew.clamp(self, min, max, into));
