@@ -340,6 +340,11 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
         attrs: { p: g.pick([0.1, 0.2, 0.5, 0.8]), key: [g.int(0, 2 ** 32 - 1), g.int(0, 2 ** 32 - 1)], counter: g.int(0, 2 ** 40) },
       };
     }
+    case 'dropoutBackward': {
+      const shape = g.chance(0.2) ? [g.int(200, 3000)] : g.shape();
+      const keep = g.value(shape, 'bool');
+      return { inputs: [g.value(shape, g.floatType(), 0.05), keep], attrs: { p: g.pick([0.1, 0.2, 0.5, 0.8]) } };
+    }
     case 'randomUniform':
     case 'randomNormal': {
       const shape = g.chance(0.2) ? [g.int(1000, 5000)] : g.shape();
@@ -417,7 +422,7 @@ function makeCase(name: PrimitiveName, g: Gen): Case {
  */
 function tolerance(name: PrimitiveName, dtype: DType, terms: number): { atol: number; rtol: number } | 'exact' {
   if (dtype === 'int32' || dtype === 'bool') return 'exact';
-  if (name === 'randomUniform' || name === 'randomNormal' || name === 'full' || name === 'dropout') return 'exact';
+  if (name === 'randomUniform' || name === 'randomNormal' || name === 'full' || name === 'dropout' || name === 'dropoutBackward') return 'exact';
   const summing = ['sum', 'prod', 'cumsum', 'bmm', 'conv2d', 'conv2dBackwardInput', 'conv2dBackwardWeight'];
   // Normalisation: sums over a group of `terms`, in another order, then scaled by up to 1 / sqrt(eps).
   const norm = ['batchNorm', 'batchNormBackward', 'layerNorm', 'layerNormBackward', 'softmaxBackward', 'logSoftmaxBackward'];

@@ -122,6 +122,10 @@ const DIRECT: Record<string, Direct> = {
   logSoftmax: { inputs: () => [normal(3, 4)], fn: (x) => run('logSoftmax', [x!], { axis: 1 }) },
   // A fixed draw (key, counter): the same mask on every evaluation.
   dropout: { inputs: () => [normal(3, 4)], fn: (x) => run('dropout', [x!], { p: 0.3, key: [7, 9], counter: 11 }) },
+  dropoutBackward: {
+    inputs: () => [normal(3, 4), tensor([1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0], { shape: [3, 4], dtype: 'bool' })],
+    fn: (g, keep) => run('dropoutBackward', [g!, keep!], { p: 0.3 }),
+  },
   // Most sub-tensors above maxnorm (scaled), some below (passed through); p = 2, 1 and 3.
   renorm: {
     inputs: () => [normal(3, 4)],

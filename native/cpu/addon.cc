@@ -144,6 +144,13 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// dropoutBackward(g, keep, out, p)
+Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
+  Arr g = arr(info[0]), k = arr(info[1]), o = arr(info[2]);
+  ms::dropoutBackward(g.dt, g.data, static_cast<const uint8_t*>(k.data), o.data, g.length, f64(info[3]));
+  return info.Env().Undefined();
+}
+
 // renorm(x, out, outer, len, inner, p, maxnorm)
 Napi::Value Renorm(const Napi::CallbackInfo& info) {
   Arr x = arr(info[0]), o = arr(info[1]);
@@ -211,6 +218,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("renorm", Napi::Function::New(env, Renorm));
   exports.Set("dropout", Napi::Function::New(env, Dropout));
+  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward));
   exports.Set("conv", Napi::Function::New(env, Conv));
   exports.Set("pool", Napi::Function::New(env, Pool));
   exports.Set("uniform", Napi::Function::New(env, Uniform));

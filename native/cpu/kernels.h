@@ -90,6 +90,8 @@ void addBias(DT dt, void* out, const void* bias, int64_t rows, int64_t C, int64_
 // this counter), y[i] = keep[i] ? x[i] / (1 - p) : 0, p and 1 - p rounded to dt.
 void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t key0, uint32_t key1, double counter,
              double p);
+// Its gradient: out[i] = keep[i] ? g[i] / (1 - p) : 0, 1 - p rounded to dt.
+void dropoutBackward(DT dt, const void* g, const uint8_t* keep, void* out, int64_t n, double p);
 
 // nn.cc
 struct ConvGeom {

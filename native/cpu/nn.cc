@@ -349,6 +349,18 @@ __attribute__((target("avx512f"))) void dropoutApply512(const float* u, const fl
   }
 }
 
+// out = keep ? g / scale : 0 over n floats (n a multiple of 16); returns n.
+__attribute__((target("avx512f"))) int64_t dropoutScale512(const float* g, const uint8_t* keep, float* out, int64_t n,
+                                                             float scale) {
+  const __m512 s = _mm512_set1_ps(scale);
+  for (int64_t j = 0; j < n; j += 16) {
+    const __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep + j));
+    const __mmask16 m = _mm_movemask_epi8(_mm_cmpeq_epi8(k, _mm_setzero_si128())) ^ 0xffff;
+    _mm512_storeu_ps(out + j, _mm512_maskz_div_ps(m, _mm512_loadu_ps(g + j), s));
+  }
+  return n;
+}
+
 }  // namespace
 
 namespace {
@@ -448,6 +460,27 @@ void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t k
         Y[i] = u >= p ? X[i] / scale : 0.0;
       }
     }
+  });
+}
+
+void dropoutBackward(DT dt, const void* g, const uint8_t* keep, void* out, int64_t n, double p) {
+  if (dt == DT::f32) {
+    const float* G = static_cast<const float*>(g);
+    float* O = static_cast<float*>(out);
+    const float scale = static_cast<float>(1 - p);
+    const bool vec = isaAvx512();
+    parallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
+      int64_t i = b;
+      if (vec) i = b + dropoutScale512(G + b, keep + b, O + b, (e - b) / 16 * 16, scale);
+      for (; i < e; i++) O[i] = keep[i] ? G[i] / scale : 0.0f;
+    });
+    return;
+  }
+  const double* G = static_cast<const double*>(g);
+  double* O = static_cast<double*>(out);
+  const double scale = 1 - p;
+  parallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i++) O[i] = keep[i] ? G[i] / scale : 0.0;
   });
 }
 

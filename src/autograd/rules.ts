@@ -429,7 +429,8 @@ export const RULES: { readonly [K in PrimitiveName]: GradRule<K> | null } = {
   full: null,
   randomUniform: null,
   // y = keep ? x / (1 - p) : 0 -> dx = keep ? g / (1 - p) : 0 (as where and div's rules give it).
-  dropout: (ctx) => [where(ctx.output(1), ctx.grad.div(1 - ctx.attrs.p), 0)],
+  dropout: (ctx) => [run('dropoutBackward', [ctx.grad, ctx.output(1)], { p: ctx.attrs.p })],
+  dropoutBackward: (ctx) => [run('dropoutBackward', [ctx.grad, ctx.input(1)], { p: ctx.attrs.p }), null],
   randomNormal: null,
   lstmSequence: lstmSequenceRule,
   lstmSequenceBackward: lstmSequenceBackwardRule,

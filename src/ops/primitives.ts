@@ -170,6 +170,8 @@ export interface PrimitiveAttrs {
    * with p and 1 - p rounded to x's dtype: what rand(...).ge(p) and where(keep, x.div(1 - p), 0) give.
    */
   dropout: { p: number; key: [number, number]; counter: number };
+  /** (g, keep) -> keep ? g / (1 - p) : 0, 1 - p rounded to g's dtype: dropout's gradient in one pass. */
+  dropoutBackward: { p: number };
   randomNormal: RandomAttrs;
   // recurrent layers, fused over a whole sequence (src/autograd/rnn-rules.ts says what each computes)
   /** (xGates [T, N, 4H], wHh [4H, H], h0 [N, H], c0 [N, H]) -> (h [T, N, H], c [T, N, H], gates [T, N, 4H]). */
@@ -671,6 +673,17 @@ export const PRIMITIVES: { [K in PrimitiveName]: PrimitiveDef<K> } = {
       floatOnly('dropout', inputs[0]!);
       if (!(a.p > 0 && a.p < 1)) throw new Error(`dropout: p must be in (0, 1), got ${a.p}`);
       return [inputs[0]!, { shape: inputs[0]!.shape, dtype: 'bool' }];
+    },
+  },
+  dropoutBackward: {
+    infer(inputs) {
+      need('dropoutBackward', inputs, 2);
+      floatOnly('dropoutBackward', inputs[0]!);
+      const [g, keep] = inputs as [Spec, Spec];
+      if (keep.dtype !== 'bool' || !shapesEqual(g.shape, keep.shape)) {
+        throw new Error(`dropoutBackward: keep must be a bool ${fmt(g.shape)}, got ${keep.dtype} ${fmt(keep.shape)}`);
+      }
+      return [g];
     },
   },
   randomNormal: random,

@@ -37,6 +37,7 @@ export interface Addon {
   uniform(out: Data, key0: number, key1: number, counter: number): void;
   /** Absent from addons built before it (the cpu backend then runs the reference kernel). */
   dropout?(x: Data, y: Data, keep: Data, key0: number, key1: number, counter: number, p: number): void;
+  dropoutBackward?(g: Data, keep: Data, out: Data, p: number): void;
   // norm.cc (absent from addons built before it: the cpu backend then runs the reference kernels)
   batchNorm?(x: Data, w: Data, b: Data, y: Data, mean: Data, invstd: Data, N: number, C: number, S: number, eps: number): void;
   batchNormBackward?(gy: Data, x: Data, mean: Data, invstd: Data, w: Data, gx: Data, gw: Data, gb: Data, N: number, C: number, S: number): void;

@@ -497,6 +497,13 @@ function kernels(native: Addon): { [K in PrimitiveName]: Kernel<K, CpuStorage> }
           return [y, keep];
         }
       : delegate('dropout'), // an addon built before dropout
+    dropoutBackward: native.dropoutBackward
+      ? (inputs, a, outs) => {
+          const out = alloc(outs[0]!); // every element written
+          native.dropoutBackward!(inputs[0]!.storage.data, inputs[1]!.storage.data, out.data, a.p);
+          return [out];
+        }
+      : delegate('dropoutBackward'),
     randomNormal(_inputs, a, outs) {
       // Box-Muller in TypeScript: Math.log/cos/sin here are the reference's exactly, so draws are
       // bit-identical; the C++ libm could differ in the last bit.

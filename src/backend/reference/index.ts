@@ -75,6 +75,14 @@ export const referenceBackend: Backend<RefStorage> = {
       }
       return [y, keep];
     },
+    dropoutBackward(inputs: readonly RefInput[], a: PrimitiveAttrs['dropoutBackward'], outs: readonly Spec[]) {
+      const g = inputs[0]!.storage.data;
+      const keep = inputs[1]!.storage.data;
+      const out = alloc(outs[0]!.dtype, g.length);
+      const scale = outs[0]!.dtype === 'float32' ? Math.fround(1 - a.p) : 1 - a.p;
+      for (let i = 0; i < g.length; i++) out.data[i] = keep[i] ? g[i]! / scale : 0;
+      return [out];
+    },
     randomNormal(_inputs: readonly RefInput[], a: PrimitiveAttrs['randomNormal'], outs: readonly Spec[]) {
       const out = alloc(a.dtype, outs[0]!.shape.reduce((p, d) => p * d, 1));
       fillNormal(out.data, a.dtype, a.key, a.counter);
