@@ -86,13 +86,6 @@ void bmm(DT dt, const void* a, const void* b, void* out, int64_t batch, int64_t 
 // a convolution (inner HO * WO), added in the call that computed out, while it is in cache.
 void addBias(DT dt, void* out, const void* bias, int64_t rows, int64_t C, int64_t inner);
 
-// Inverted dropout fused with its uniform draw: keep[i] = u[i] >= p (u the philoxUniform draw at
-// this counter), y[i] = keep[i] ? x[i] / (1 - p) : 0, p and 1 - p rounded to dt.
-void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t key0, uint32_t key1, double counter,
-             double p);
-// Its gradient: out[i] = keep[i] ? g[i] / (1 - p) : 0, 1 - p rounded to dt.
-void dropoutBackward(DT dt, const void* g, const uint8_t* keep, void* out, int64_t n, double p);
-
 // nn.cc
 struct ConvGeom {
   int64_t N, C, H, W;     // input
@@ -104,6 +97,12 @@ void softmax(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_
 // torch.renorm: sub-tensor i of x viewed as [outer, len, inner] scaled by maxnorm / (norm + 1e-7)
 // where its p-norm exceeds maxnorm. out may be x (in place).
 void renorm(DT dt, const void* x, void* out, int64_t outer, int64_t len, int64_t inner, double p, double maxnorm);
+// Inverted dropout fused with its uniform draw: keep[i] = u[i] >= p (u the philoxUniform draw at
+// this counter), y[i] = keep[i] ? x[i] / (1 - p) : 0, p and 1 - p rounded to dt.
+void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t key0, uint32_t key1, double counter,
+             double p);
+// Its gradient: out[i] = keep[i] ? g[i] / (1 - p) : 0, 1 - p rounded to dt.
+void dropoutBackward(DT dt, const void* g, const uint8_t* keep, void* out, int64_t n, double p);
 // y = conv2d(x, w), plus bias [O] per output channel when bias is not null.
 void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, const ConvGeom& g);
 void conv2dBackwardInput(DT dt, const void* gy, const void* w, void* gx, const ConvGeom& g);
