@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conv-small.h"
+#include "gemm.h"
 #include "pool.h"
 
 namespace ms {
@@ -29,7 +30,7 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 // and for p >= P). Output rows are at most 8 wide and the stride across is 1 (smallConv), so the
 // columns of a row inside the input are one run [lo, hi), read by one masked load (zeros outside
 // the run, and no read outside it) and written by one store; about 300 rows make MinAtar's image.
-__attribute__((target("avx512f"))) void unfold(const float* x, const ConvGeom& g, int64_t Pp, float* col) {
+__attribute__((target("avx2"))) void unfold(const float* x, const ConvGeom& g, int64_t Pp, float* col) {
   // Locals: the stores below may alias anything, so fields of g would be reloaded on every row.
   const int64_t C = g.C, H = g.H, W = g.W, KH = g.KH, KW = g.KW, HO = g.HO, WO = g.WO;
   const int64_t sh = g.sh, ph = g.ph, pw = g.pw, dh = g.dh, dw = g.dw, P = HO * WO;  // stride 1 across
@@ -93,6 +94,51 @@ __attribute__((target("avx512f"))) void forwardTile(const float* col, int64_t Pp
       _mm512_mask_storeu_ps(y + (o0 + i) * P + p0 + v * VEC, tailMask(P - p0 - v * VEC), acc[i][v]);
 }
 
+// The same tile in AVX2's 8 lanes, for CPUs without AVX-512: 16 registers hold OB x NV sums,
+// NV vectors of col and one weight (4 x 2 at most here).
+template <int OB, int NV>
+__attribute__((target("avx2,fma"))) void forwardTile256(const float* col, int64_t Pp, int64_t K, const float* w,
+                                                        const float* bias, int64_t o0, int64_t p0, int64_t P,
+                                                        float* y) {
+  __m256 acc[OB][NV];
+  for (int i = 0; i < OB; i++) {
+    const __m256 b = _mm256_set1_ps(bias ? bias[o0 + i] : 0.0f);
+    for (int v = 0; v < NV; v++) acc[i][v] = b;
+  }
+  for (int64_t k = 0; k < K; k++) {
+    const float* c = col + k * Pp + p0;
+    __m256 cv[NV];
+    for (int v = 0; v < NV; v++) cv[v] = _mm256_loadu_ps(c + v * 8);
+    for (int i = 0; i < OB; i++) {
+      const __m256 wv = _mm256_broadcast_ss(w + (o0 + i) * K + k);
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(wv, cv[v], acc[i][v]);
+    }
+  }
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int v = 0; v < NV; v++) {
+    const int64_t left = std::min<int64_t>(8, P - p0 - v * 8);
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
+    for (int i = 0; i < OB; i++) {
+      float* o = y + (o0 + i) * P + p0 + v * 8;
+      if (left == 8)
+        _mm256_storeu_ps(o, acc[i][v]);  // a masked store is slow on AMD's cores
+      else
+        _mm256_maskstore_ps(o, m, acc[i][v]);
+    }
+  }
+}
+
+template <int OB>
+void forwardRows256(const float* col, int64_t Pp, int64_t K, const float* w, const float* bias, int64_t o0,
+                    int64_t P, float* y) {
+  for (int64_t p0 = 0; p0 < P; p0 += 16) {
+    if (P - p0 > 8)
+      forwardTile256<OB, 2>(col, Pp, K, w, bias, o0, p0, P, y);
+    else
+      forwardTile256<OB, 1>(col, Pp, K, w, bias, o0, p0, P, y);
+  }
+}
+
 template <int OB>
 void forwardRows(const float* col, int64_t Pp, int64_t K, const float* w, const float* bias, int64_t o0, int64_t P,
                  float* y) {
@@ -118,11 +164,12 @@ double macs(const ConvGeom& g) { return double(g.N) * g.O * g.HO * g.WO * g.C * 
 
 }  // namespace
 
-bool smallConv(const ConvGeom& g, bool avx512) {
+bool smallConv(const ConvGeom& g) {
   // Narrow outputs only: on wider ones (ResNet's first layer, 32 x 32) conv.cc's kernels, which
-  // never unfold the image, are about twice as fast.
+  // never unfold the image, are about twice as fast. Without AVX-512 (conv.cc's direct kernels
+  // need it) the AVX2 tiles take the narrow shapes too.
   const int64_t K = g.C * g.KH * g.KW;
-  return avx512 && g.groups == 1 && K <= 64 && g.sw == 1 && g.WO <= 8 && g.N > 0 && g.O > 0 && g.HO > 0 && g.WO > 0;
+  return (isaAvx512() || isaAvx2()) && g.groups == 1 && K <= 64 && g.sw == 1 && g.WO <= 8 && g.N > 0 && g.O > 0 && g.HO > 0 && g.WO > 0;
 }
 
 void smallConvForward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {
@@ -133,8 +180,13 @@ void smallConvForward(const float* x, const float* w, const float* bias, float* 
     unfold(x + n * g.C * g.H * g.W, g, Pp, buf.data());
     float* yn = y + n * g.O * P;
     int64_t o0 = 0;
-    for (; o0 + 4 <= g.O; o0 += 4) forwardRows<4>(buf.data(), Pp, K, w, bias, o0, P, yn);
-    for (; o0 < g.O; o0++) forwardRows<1>(buf.data(), Pp, K, w, bias, o0, P, yn);
+    if (isaAvx512()) {
+      for (; o0 + 4 <= g.O; o0 += 4) forwardRows<4>(buf.data(), Pp, K, w, bias, o0, P, yn);
+      for (; o0 < g.O; o0++) forwardRows<1>(buf.data(), Pp, K, w, bias, o0, P, yn);
+    } else {
+      for (; o0 + 4 <= g.O; o0 += 4) forwardRows256<4>(buf.data(), Pp, K, w, bias, o0, P, yn);
+      for (; o0 < g.O; o0++) forwardRows256<1>(buf.data(), Pp, K, w, bias, o0, P, yn);
+    }
   };
   if (g.N == 1 || pool().size() == 1 || macs(g) < kParallelMacs)
     for (int64_t n = 0; n < g.N; n++) image(n);

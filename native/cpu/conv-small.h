@@ -5,8 +5,8 @@
 
 namespace ms {
 
-// Whether smallConvForward takes this shape (avx512: the CPU has it).
-bool smallConv(const ConvGeom& g, bool avx512);
+// Whether smallConvForward takes this shape (float32 on a CPU with AVX-512 or AVX2).
+bool smallConv(const ConvGeom& g);
 // y = conv2d(x, w) + bias (bias may be null).
 void smallConvForward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g);
 

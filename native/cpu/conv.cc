@@ -1238,7 +1238,7 @@ void conv2d(DT dt, const void* x, const void* w, const void* bias, void* y, cons
     if (bias && n > 0) addBias(dt, y, bias, g.N, g.O, g.HO * g.WO);
     return;
   }
-  if (dt == DT::f32 && smallConv(g, isaAvx512())) {
+  if (dt == DT::f32 && smallConv(g)) {
     smallConvForward(static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                      static_cast<float*>(y), g);
     return;

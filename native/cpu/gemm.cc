@@ -182,6 +182,12 @@ void packA(const T* A, int64_t rsa, int64_t csa, int64_t i0, int64_t mc, int64_t
                            static_cast<int>(std::min<int64_t>(16, kc - k)), o + k * MR, MR, static_cast<int>(MR));
         continue;
       }
+      if (csa == 1 && isaAvx2()) {  // the same 8 k at a time (MR is 6)
+        for (int64_t k = 0; k < kc; k += 8)
+          transposeBlock8(A + (i0 + ip) * rsa + k0 + k, rsa, static_cast<int>(mr),
+                          static_cast<int>(std::min<int64_t>(8, kc - k)), o + k * MR, MR, static_cast<int>(MR));
+        continue;
+      }
     }
     if (csa == 1) {
       for (int64_t r = 0; r < mr; r++) {
@@ -218,6 +224,15 @@ void packB(const T* B, int64_t rsb, int64_t csb, int64_t k0, int64_t kc, int64_t
           for (int64_t k = 0; k < kc; k += 16)
             transposeBlock16(src + k, csb, rows, static_cast<int>(std::min<int64_t>(16, kc - k)), o + k * NR + j,
                              NR, 16);
+        }
+        continue;
+      }
+      if (rsb == 1 && csb != 1 && isaAvx2() && NR % 8 == 0) {  // the same in 8 x 8 blocks
+        for (int64_t j = 0; j < NR; j += 8) {
+          const int rows = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(8, nr - j)));
+          const T* src = rows > 0 ? B + k0 + (j0 + jp + j) * csb : B;
+          for (int64_t k = 0; k < kc; k += 8)
+            transposeBlock8(src + k, csb, rows, static_cast<int>(std::min<int64_t>(8, kc - k)), o + k * NR + j, NR, 8);
         }
         continue;
       }
@@ -284,6 +299,11 @@ const char* gemmIsa() {
 
 bool isaAvx512() {
   static const bool yes = std::strcmp(gemmIsa(), "avx512") == 0;
+  return yes;
+}
+
+bool isaAvx2() {
+  static const bool yes = std::strcmp(gemmIsa(), "avx2") == 0;
   return yes;
 }
 
@@ -371,7 +391,8 @@ enum class Form { packed, rows, cols, dot, rowsBt };
 
 // A product is direct up to this many multiply-adds, or when it is a matrix-vector product.
 // Measured (one thread, CPU time): with AVX-512 the direct float32 kernels beat or match the
-// packed ones up to about 4M; the plain loops (double, or no AVX-512) only on tiny products.
+// packed ones up to about 4M; otherwise (AVX2 tiles, or the plain loops for double) only on tiny
+// products, except AVX2's dot form (chooseForm).
 constexpr int64_t kDirectWork = int64_t(1) << 22;
 constexpr int64_t kDirectWorkPortable = int64_t(1) << 15;
 // Direct products above this many multiply-adds are split over the pool (by output tiles).
@@ -383,12 +404,23 @@ bool fast512() {
   return yes;
 }
 
+// float32 on a CPU with AVX2 and FMA but not AVX-512: the 8-lane tiles below.
+template <class T>
+bool fast256() {
+  static const bool yes = std::is_same<T, float>::value && isaAvx2();
+  return yes;
+}
+
 template <class T>
 Form chooseForm(int64_t M, int64_t N, int64_t K, int64_t rsa, int64_t csa, int64_t rsb, int64_t csb) {
-  const int64_t limit = fast512<T>() ? kDirectWork : kDirectWorkPortable;
-  const bool small = M * N * K <= limit || M == 1 || N == 1;
-  if (!small) return Form::packed;
+  const int64_t work = M * N * K;
+  const bool small = work <= (fast512<T>() ? kDirectWork : kDirectWorkPortable) || M == 1 || N == 1;
   const bool dot = csa == 1 && rsb == 1;
+  // With AVX2 only, the dot form also takes mid-sized x w^T (the DQN's batch-32 forward: 1.3-1.5x
+  // the packed kernel, one thread, AMD EPYC); the 8-lane rows tile measured no faster than packing
+  // there (0.8-1.05x), so other mid-sized shapes stay packed.
+  const bool midDot = fast256<T>() && dot && csb != 1 && K >= 4 * M && work <= kDirectWork;
+  if (!small && !midDot) return Form::packed;
   if (csb == 1 && (N >= 16 || !dot)) return Form::rows;
   if (dot) return K >= 4 * M ? Form::dot : Form::rowsBt;
   if (rsa == 1) return Form::cols;
@@ -520,7 +552,121 @@ __attribute__((target("avx512f"))) void dotTile512(const DotJob<float>& j, int64
     for (int c = 0; c < NR; c++) put(j.o + (r0 + i) * j.rso + c0 + c, sum16(t[i][c]), j.acc);
 }
 
-// -- portable tiles (double, and float without AVX-512): plain loops the compiler vectorises --
+// -- AVX2 float tiles: the same forms in 8 lanes, for CPUs without AVX-512 --
+
+// An 8-lane mask with lanes [0, n) set (for maskload and maskstore, which neither read nor write
+// the other lanes).
+__attribute__((target("avx2"))) inline __m256i mask8(int64_t n) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(n, 8))), lane);
+}
+
+// Rows [r0, r0 + MR) x columns [c0, c0 + 8 * NV), the last vector masked to `last` lanes; as
+// rowsTile512. 16 registers: MR * NV sums, NV of Y and one of X (6 x 2 at most).
+template <int MR, int NV>
+__attribute__((target("avx2,fma"))) void rowsTile256(const RowsJob<float>& j, const float* y, int64_t rsy, int64_t r0,
+                                                     int64_t c0, int last) {
+  __m256 t[MR][NV];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) t[i][v] = _mm256_setzero_ps();
+  const __m256i m = mask8(last);
+  const float* xr[MR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) xr[i] = j.x + (r0 + i) * j.rsx;
+  const int64_t K = j.K, csx = j.csx;
+  for (int64_t k = 0; k < K; k++) {
+    __m256 b[NV];
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV - 1; v++) b[v] = _mm256_loadu_ps(y + 8 * v);
+    b[NV - 1] = last == 8 ? _mm256_loadu_ps(y + 8 * (NV - 1)) : _mm256_maskload_ps(y + 8 * (NV - 1), m);
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m256 a = _mm256_broadcast_ss(xr[i] + k * csx);
+      #pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) t[i][v] = _mm256_fmadd_ps(a, b[v], t[i][v]);
+    }
+    y += rsy;
+  }
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {
+    float* o = j.o + (r0 + i) * j.rso;
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      const int64_t c = c0 + 8 * v;
+      if (j.cso == 1) {
+        __m256 r = t[i][v];
+        if (v < NV - 1 || last == 8) {  // whole vectors stored plainly: a masked store is slow on AMD's cores
+          if (j.acc) r = _mm256_add_ps(_mm256_loadu_ps(o + c), r);
+          _mm256_storeu_ps(o + c, r);
+        } else {
+          if (j.acc) r = _mm256_add_ps(_mm256_maskload_ps(o + c, m), r);
+          _mm256_maskstore_ps(o + c, m, r);
+        }
+      } else {
+        alignas(32) float s[8];
+        _mm256_store_ps(s, t[i][v]);
+        const int n = v == NV - 1 ? last : 8;
+        for (int l = 0; l < n; l++) put(o + (c + l) * j.cso, s[l], j.acc);
+      }
+    }
+  }
+}
+
+// The sum of 8 lanes in the portable dot loop's tree: ((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7)).
+__attribute__((target("avx2"))) inline float sum8(__m256 v) {
+  const __m128 u = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 w = _mm_add_ps(u, _mm_movehl_ps(u, u));
+  return _mm_cvtss_f32(_mm_add_ss(w, _mm_shuffle_ps(w, w, 1)));
+}
+
+// Rows [r0, r0 + MR) x columns [c0, c0 + NR) of the dot form, 8 lanes over k mod 8; as dotTile512.
+template <int MR, int NR>
+__attribute__((target("avx2,fma"))) void dotTile256(const DotJob<float>& j, int64_t r0, int64_t c0) {
+  __m256 t[MR][NR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) t[i][c] = _mm256_setzero_ps();
+  const float* xr[MR];
+  const float* yr[NR];
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) xr[i] = j.x + (r0 + i) * j.rsx;
+  #pragma GCC unroll 8
+  for (int c = 0; c < NR; c++) yr[c] = j.y + (c0 + c) * j.rsy;
+  const int64_t K = j.K;
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    __m256 b[NR];
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) b[c] = _mm256_loadu_ps(yr[c] + k);
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m256 a = _mm256_loadu_ps(xr[i] + k);
+      #pragma GCC unroll 8
+      for (int c = 0; c < NR; c++) t[i][c] = _mm256_fmadd_ps(a, b[c], t[i][c]);
+    }
+  }
+  if (k < K) {  // the tail as masked loads (zeros add nothing)
+    const __m256i m = mask8(K - k);
+    __m256 b[NR];
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) b[c] = _mm256_maskload_ps(yr[c] + k, m);
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m256 a = _mm256_maskload_ps(xr[i] + k, m);
+      #pragma GCC unroll 8
+      for (int c = 0; c < NR; c++) t[i][c] = _mm256_fmadd_ps(a, b[c], t[i][c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int i = 0; i < MR; i++)
+    #pragma GCC unroll 8
+    for (int c = 0; c < NR; c++) put(j.o + (r0 + i) * j.rso + c0 + c, sum8(t[i][c]), j.acc);
+}
+
+// -- portable tiles (double, and float without AVX2): plain loops the compiler vectorises --
 // Each is compiled twice: for the baseline instruction set and, used when the CPU has them, for
 // AVX2 and FMA (the choice is fixed per process, like the micro-kernel's).
 
@@ -609,9 +755,36 @@ void rowsStrip512(const RowsJob<float>& j, const float* y, int64_t rsy, int64_t 
   }
 }
 
+template <int MR>
+void rowsStrip256(const RowsJob<float>& j, const float* y, int64_t rsy, int64_t r0, int64_t c0, int64_t nc) {
+  // nc <= 16 columns starting at c0.
+  if (nc > 8)
+    rowsTile256<MR, 2>(j, y, rsy, r0, c0, static_cast<int>(nc - 8));
+  else
+    rowsTile256<MR, 1>(j, y, rsy, r0, c0, static_cast<int>(nc));
+}
+
 template <class T>
 void rowsTask(const RowsJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
   if constexpr (std::is_same<T, float>::value) {
+    if (fast256<float>()) {
+      for (int64_t c = c0; c < c1; c += 16) {
+        const int64_t nc = std::min<int64_t>(16, c1 - c);
+        const float* y = j.y + c;
+        const int64_t rsy = j.rsy;
+        int64_t r = r0;
+        for (; r + 6 <= r1; r += 6) rowsStrip256<6>(j, y, rsy, r, c, nc);
+        switch (r1 - r) {
+          case 1: rowsStrip256<1>(j, y, rsy, r, c, nc); break;
+          case 2: rowsStrip256<2>(j, y, rsy, r, c, nc); break;
+          case 3: rowsStrip256<3>(j, y, rsy, r, c, nc); break;
+          case 4: rowsStrip256<4>(j, y, rsy, r, c, nc); break;
+          case 5: rowsStrip256<5>(j, y, rsy, r, c, nc); break;
+          default: break;
+        }
+      }
+      return;
+    }
     if (fast512<float>()) {
       for (int64_t c = c0; c < c1; c += kRowsNC) {
         const int64_t nc = std::min(kRowsNC, c1 - c);
@@ -657,9 +830,37 @@ void dotRow512(const DotJob<float>& j, int64_t r0, int64_t c0, int64_t c1) {
   }
 }
 
+template <int MR>
+void dotRow256(const DotJob<float>& j, int64_t r0, int64_t c0, int64_t c1) {
+  // 16 registers: 4 x 3 (12 sums, 3 rows of B, one of A), 3 x 3, 2 x 5 and 1 x 7.
+  constexpr int NR = MR >= 3 ? 3 : MR == 2 ? 5 : 7;
+  int64_t c = c0;
+  for (; c + NR <= c1; c += NR) dotTile256<MR, NR>(j, r0, c);
+  switch (c1 - c) {
+    case 1: dotTile256<MR, 1>(j, r0, c); break;
+    case 2: dotTile256<MR, 2>(j, r0, c); break;
+    case 3: dotTile256<MR, 3>(j, r0, c); break;
+    case 4: dotTile256<MR, 4>(j, r0, c); break;
+    case 5: dotTile256<MR, 5>(j, r0, c); break;
+    case 6: dotTile256<MR, 6>(j, r0, c); break;
+    default: break;
+  }
+}
+
 template <class T>
 void dotTask(const DotJob<T>& j, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
   if constexpr (std::is_same<T, float>::value) {
+    if (fast256<float>()) {
+      int64_t r = r0;
+      for (; r + 4 <= r1; r += 4) dotRow256<4>(j, r, c0, c1);
+      switch (r1 - r) {
+        case 1: dotRow256<1>(j, r, c0, c1); break;
+        case 2: dotRow256<2>(j, r, c0, c1); break;
+        case 3: dotRow256<3>(j, r, c0, c1); break;
+        default: break;
+      }
+      return;
+    }
     if (fast512<float>()) {
       int64_t r = r0;
       for (; r + 6 <= r1; r += 6) dotRow512<6>(j, r, c0, c1);

@@ -14,6 +14,9 @@ const char* gemmIsa();
 // Whether gemmIsa() is "avx512": the check every kernel with an AVX-512 path makes (cached).
 bool isaAvx512();
 
+// Whether gemmIsa() is "avx2": AVX2 and FMA without AVX-512 (the kernels' 8-lane paths).
+bool isaAvx2();
+
 // When `parallel` is false the call runs on the calling thread only (for use inside pool tasks).
 // Small products (up to about 4M multiply-adds with AVX-512 float32, or matrix-vector ones) read
 // A and B in place with no packing; larger ones are packed (gemm.cc says which path a shape

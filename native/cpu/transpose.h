@@ -1,5 +1,6 @@
-// A 16 x 16 float32 block transposed in AVX-512 registers: shared by the convolution kernels
-// (channel-major <-> position-major copies) and the GEMM's packing of transposed operands.
+// A 16 x 16 float32 block transposed in AVX-512 registers, and an 8 x 8 one in AVX2's: shared by
+// the convolution kernels (channel-major <-> position-major copies) and the GEMM's packing of
+// transposed operands.
 #pragma once
 #include <immintrin.h>
 
@@ -44,6 +45,41 @@ __attribute__((target("avx512f"))) inline void transposeBlock16(const float* in,
   transpose16Regs(r);
   const __mmask16 store = static_cast<__mmask16>((1u << keep) - 1);
   for (int k = 0; k < cols; k++) _mm512_mask_storeu_ps(out + k * ldo, store, r[k]);
+}
+
+// The same for 8 x 8 blocks in AVX registers (rows, cols, keep <= 8): for CPUs without AVX-512.
+__attribute__((target("avx2"))) inline void transposeBlock8(const float* in, int64_t ldi, int rows, int cols,
+                                                            float* out, int64_t ldo, int keep) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i load = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+  __m256 r[8];
+  for (int i = 0; i < 8; i++)
+    r[i] = i >= rows ? _mm256_setzero_ps() : cols == 8 ? _mm256_loadu_ps(in + i * ldi) : _mm256_maskload_ps(in + i * ldi, load);
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {  // interleave rows in pairs
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // then pairs of pairs, within each 128-bit lane
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; j++) {  // and the 128-bit halves across the two groups of four rows
+    t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);
+    t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31);
+  }
+  // Whole rows stored plainly, shorter ones through a copy (a masked store is slow on AMD's cores).
+  if (keep == 8) {
+    for (int k = 0; k < cols; k++) _mm256_storeu_ps(out + k * ldo, t[k]);
+  } else {
+    alignas(32) float row[8];
+    for (int k = 0; k < cols; k++) {
+      _mm256_store_ps(row, t[k]);
+      for (int i = 0; i < keep; i++) out[k * ldo + i] = row[i];
+    }
+  }
 }
 
 }  // namespace ms
