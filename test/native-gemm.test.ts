@@ -149,7 +149,7 @@ test('bmm overwrites its output rather than adding to it (K = 0 gives zeros)', {
   assert.deepEqual(Array.from(c.dataSync()), [0, 0, 0, 0, 0, 0]);
 });
 
-test('bmm is bit-identical for 1 and 3 threads, with AVX-512 and with portable kernels', { skip: SKIP }, () => {
+test('bmm is bit-identical for 1 and 3 threads, with AVX-512, AVX2 and portable kernels', { skip: SKIP }, () => {
   // Products that are dealt to the pool on every path: direct (rows, cols, dot, copied B^T),
   // packed, matrix-vector, and batched. The digest covers float32 and float64.
   const code = `
@@ -168,7 +168,7 @@ test('bmm is bit-identical for 1 and 3 threads, with AVX-512 and with portable k
         }
     console.log(h.digest('hex'));
   `;
-  for (const isa of ['', 'portable']) {
+  for (const isa of ['', 'avx2', 'portable']) {
     const digests = ['1', '3'].map((threads) => {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
         env: { ...process.env, MILESTONES_NUM_THREADS: threads, MILESTONES_CPU_ISA: isa },

@@ -100,24 +100,32 @@ template <int OB, int NV>
 __attribute__((target("avx2,fma"))) void forwardTile256(const float* col, int64_t Pp, int64_t K, const float* w,
                                                         const float* bias, int64_t o0, int64_t p0, int64_t P,
                                                         float* y) {
+  // Loops unrolled so the sums stay in registers (else GCC keeps them in memory).
   __m256 acc[OB][NV];
+  #pragma GCC unroll 4
   for (int i = 0; i < OB; i++) {
     const __m256 b = _mm256_set1_ps(bias ? bias[o0 + i] : 0.0f);
+    #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) acc[i][v] = b;
   }
   for (int64_t k = 0; k < K; k++) {
     const float* c = col + k * Pp + p0;
     __m256 cv[NV];
+    #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) cv[v] = _mm256_loadu_ps(c + v * 8);
+    #pragma GCC unroll 4
     for (int i = 0; i < OB; i++) {
       const __m256 wv = _mm256_broadcast_ss(w + (o0 + i) * K + k);
+      #pragma GCC unroll 2
       for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(wv, cv[v], acc[i][v]);
     }
   }
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  #pragma GCC unroll 2
   for (int v = 0; v < NV; v++) {
     const int64_t left = std::min<int64_t>(8, P - p0 - v * 8);
     const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
+    #pragma GCC unroll 4
     for (int i = 0; i < OB; i++) {
       float* o = y + (o0 + i) * P + p0 + v * 8;
       if (left == 8)

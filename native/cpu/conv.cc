@@ -283,7 +283,7 @@ struct PhaseLayout {
 };
 
 // even[j] = src[2 j], odd[j] = src[2 j + 1] for the n pixels of src (stride-2 column phases).
-__attribute__((target("avx512f"))) void deinterleave2(const float* src, int64_t n, float* even, float* odd) {
+__attribute__((target("avx512f"))) void deinterleave2Avx512(const float* src, int64_t n, float* even, float* odd) {
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   int64_t i = 0;
@@ -300,6 +300,19 @@ __attribute__((target("avx512f"))) void deinterleave2(const float* src, int64_t 
     i += 16;
   }
   for (; i < n; i++) (i % 2 == 0 ? even : odd)[i / 2] = src[i];
+}
+
+// Without AVX-512 (stride-2 layers only, a small share of their time): one pixel at a time.
+void deinterleave2(const float* src, int64_t n, float* even, float* odd) {
+  if (isaAvx512()) {
+    deinterleave2Avx512(src, n, even, odd);
+    return;
+  }
+  for (int64_t i = 0; i + 1 < n; i += 2) {
+    even[i / 2] = src[i];
+    odd[i / 2] = src[i + 1];
+  }
+  if (n % 2) even[n / 2] = src[n - 1];
 }
 
 void buildPhases(const float* x, int64_t C, int64_t H, int64_t W, const PhaseLayout& L, float* dst) {
@@ -397,6 +410,123 @@ __attribute__((target("avx512f"))) void sameTile(int64_t K, const float* src, co
     for (int v = 0; v < V; v++) _mm512_mask_storeu_ps(out + i * ld + v * VEC, keep[v], acc[i][v]);
 }
 
+// ---- The same tiles in AVX2's 8 lanes (CPUs without AVX-512) ----
+//
+// A tile keeps the AVX-512 tile's layout (TILE_OB rows, positions in 16-lane groups), computed as
+// 4 rows x up to 3 vectors of 8 at a time: 12 sums, 3 source vectors and a weight in AVX2's 16
+// registers. For the masked "same" tile, fmasks holds each 16-lane mask as 16 floats (all ones or
+// zero), [v][kw][lane], so a mask is one `and` with memory instead of a mask register.
+
+// out[i * ld + p] = sum_k a[k * TILE_OB + i] src[koff[k] + p] for i < 4, p < 8 NY; lanes from
+// `valid` on are not stored. fm[y] (MASKED): the float masks of vector y for kw = 0.
+template <int NY, bool MASKED>
+__attribute__((target("avx2,fma"))) void tile4x8(int64_t K, const float* src, const int64_t* koff,
+                                                 const uint8_t* kwOf, const float* const* fm, const float* a,
+                                                 float* out, int64_t ld, int64_t valid) {
+  // Every loop over the sums is unrolled and none ends early, so they stay in registers (GCC keeps
+  // an array it cannot fully unroll in memory, a store per multiply-add).
+  __m256 acc[4][NY];
+  #pragma GCC unroll 4
+  for (int i = 0; i < 4; i++)
+    #pragma GCC unroll 3
+    for (int y = 0; y < NY; y++) acc[i][y] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; k++) {
+    const float* sk = src + koff[k];
+    __m256 b[NY];
+    #pragma GCC unroll 3
+    for (int y = 0; y < NY; y++) {
+      b[y] = _mm256_loadu_ps(sk + 8 * y);
+      if (MASKED) b[y] = _mm256_and_ps(b[y], _mm256_loadu_ps(fm[y] + 16 * kwOf[k]));
+    }
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      #pragma GCC unroll 3
+      for (int y = 0; y < NY; y++) acc[i][y] = _mm256_fmadd_ps(ai, b[y], acc[i][y]);
+    }
+    a += TILE_OB;
+  }
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  #pragma GCC unroll 3
+  for (int y = 0; y < NY; y++) {
+    const int64_t left = valid - 8 * y;
+    if (left >= 8) {
+      #pragma GCC unroll 4
+      for (int i = 0; i < 4; i++) _mm256_storeu_ps(out + i * ld + 8 * y, acc[i][y]);
+    } else if (left > 0) {
+      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(left)), lane);
+      #pragma GCC unroll 4
+      for (int i = 0; i < 4; i++) _mm256_maskstore_ps(out + i * ld + 8 * y, m, acc[i][y]);
+    }
+  }
+}
+
+// A whole tile (TILE_OB rows x V groups of 16 positions) from tile4x8s: two halves of 4 rows, each
+// over 2 V vectors in runs of 3 (4 go as 2 + 2). fmasks (MASKED): the masks of the tile's first group.
+template <bool MASKED>
+void tileAvx2(int V, int64_t K, const float* src, const int64_t* koff, const uint8_t* kwOf, const float* fmasks,
+              int64_t KW, const float* a, float* out, int64_t ld, int64_t valid) {
+  for (int half = 0; half < 2; half++) {
+    for (int y0 = 0, ny = 0; y0 < 2 * V; y0 += ny) {
+      const int rest = 2 * V - y0;
+      ny = rest == 4 ? 2 : std::min(3, rest);
+      const float* fm[3] = {nullptr, nullptr, nullptr};
+      if (MASKED)
+        for (int y = 0; y < ny; y++) fm[y] = fmasks + ((y0 + y) / 2) * KW * VEC + ((y0 + y) % 2) * 8;
+      const float* s = src + 8 * y0;
+      const float* ah = a + 4 * half;
+      float* o = out + 4 * half * ld + 8 * y0;
+      const int64_t left = valid - 8 * y0;
+      if (ny == 3)
+        tile4x8<3, MASKED>(K, s, koff, kwOf, fm, ah, o, ld, left);
+      else if (ny == 2)
+        tile4x8<2, MASKED>(K, s, koff, kwOf, fm, ah, o, ld, left);
+      else
+        tile4x8<1, MASKED>(K, s, koff, kwOf, fm, ah, o, ld, left);
+    }
+  }
+}
+
+// directTile and sameTile for the CPU at hand.
+void directTileAny(int V, int64_t K, const float* src, const int64_t* koff, const float* a, float* out, int64_t ld) {
+  if (!isaAvx512()) {
+    tileAvx2<false>(V, K, src, koff, nullptr, nullptr, 0, a, out, ld, INT64_MAX);
+    return;
+  }
+  if (V == 3)
+    directTile<3>(K, src, koff, a, out, ld);
+  else if (V == 2)
+    directTile<2>(K, src, koff, a, out, ld);
+  else
+    directTile<1>(K, src, koff, a, out, ld);
+}
+
+void sameTileAny(int V, bool masked, int64_t K, const float* src, const int64_t* koff, const uint8_t* kwOf,
+                 const uint16_t* masks, const float* fmasks, int64_t KW, const float* a, float* out, int64_t ld,
+                 int64_t valid) {
+  if (!isaAvx512()) {
+    if (masked)
+      tileAvx2<true>(V, K, src, koff, kwOf, fmasks, KW, a, out, ld, valid);
+    else
+      tileAvx2<false>(V, K, src, koff, nullptr, nullptr, 0, a, out, ld, valid);
+    return;
+  }
+  if (!masked) {
+    if (V == 3)
+      sameTile<3, false>(K, src, koff, nullptr, nullptr, 0, a, out, ld, valid);
+    else if (V == 2)
+      sameTile<2, false>(K, src, koff, nullptr, nullptr, 0, a, out, ld, valid);
+    else
+      sameTile<1, false>(K, src, koff, nullptr, nullptr, 0, a, out, ld, valid);
+  } else if (V == 3) {
+    sameTile<3, true>(K, src, koff, kwOf, masks, KW, a, out, ld, valid);
+  } else if (V == 2) {
+    sameTile<2, true>(K, src, koff, kwOf, masks, KW, a, out, ld, valid);
+  } else {
+    sameTile<1, true>(K, src, koff, kwOf, masks, KW, a, out, ld, valid);
+  }
+}
+
 // One direct product: out[m, p] = sum_k A[m, k] * src[koff[k] + p] for m < M and p < Np, where
 // positions are rows of width Wr of which the first ncols are kept, and out[m, row, col] lands at
 // dst[m * dstChan + row * dstRow + col * dstCol].
@@ -411,6 +541,7 @@ struct DirectProduct {
   // Set for "same" convolutions (sameTile): dst rows are Np contiguous positions.
   const uint8_t* kwOf = nullptr;
   const uint16_t* masks = nullptr;
+  const float* fmasks = nullptr;  // the same masks as floats, for the AVX2 tiles ([v][kw][16])
   int64_t KW = 0;
   bool shifted = false;  // a "same" convolution over shifted sources: no masks
 };
@@ -431,21 +562,9 @@ void directRange(const DirectProduct& d, int64_t mb, int64_t p0, int64_t p1) {
     for (int64_t p = p0, vecs = 0; p < p1; p += vecs * VEC) {
       vecs = tileVectors((p1 - p + VEC - 1) / VEC);
       const uint16_t* m = d.masks + (p / VEC) * d.KW;
-      float* o = out + (p - p0);
-      if (d.shifted) {
-        if (vecs == 3)
-          sameTile<3, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
-        else if (vecs == 2)
-          sameTile<2, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
-        else
-          sameTile<1, false>(d.K, d.src + p, d.koff, nullptr, nullptr, 0, a, o, ld, p1 - p);
-      } else if (vecs == 3) {
-        sameTile<3, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
-      } else if (vecs == 2) {
-        sameTile<2, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
-      } else {
-        sameTile<1, true>(d.K, d.src + p, d.koff, d.kwOf, m, d.KW, a, o, ld, p1 - p);
-      }
+      const float* fm = d.fmasks ? d.fmasks + (p / VEC) * d.KW * VEC : nullptr;
+      sameTileAny(static_cast<int>(vecs), !d.shifted, d.K, d.src + p, d.koff, d.kwOf, m, fm, d.KW, a,
+                  out + (p - p0), ld, p1 - p);
     }
     if (rows < TILE_OB)
       for (int64_t i = 0; i < rows; i++)
@@ -457,13 +576,7 @@ void directRange(const DirectProduct& d, int64_t mb, int64_t p0, int64_t p1) {
   const float* a = d.a + mb * d.K * TILE_OB;
   for (int64_t p = p0, vecs = 0; p < p1; p += vecs * VEC) {
     vecs = tileVectors((p1 - p + VEC - 1) / VEC);
-    float* o = stage + (p - p0);
-    if (vecs == 3)
-      directTile<3>(d.K, d.src + p, d.koff, a, o, ld);
-    else if (vecs == 2)
-      directTile<2>(d.K, d.src + p, d.koff, a, o, ld);
-    else
-      directTile<1>(d.K, d.src + p, d.koff, a, o, ld);
+    directTileAny(static_cast<int>(vecs), d.K, d.src + p, d.koff, a, stage + (p - p0), ld);
   }
   const int64_t rows = std::min<int64_t>(TILE_OB, d.M - mb * TILE_OB);
   for (int64_t r = p0 / d.Wr; r * d.Wr < p1; r++) {
@@ -490,11 +603,11 @@ void packRows(int64_t M, int64_t K, const F& at, float* out) {
       }
 }
 
-// True where the direct kernels run: float32 with AVX-512, kernels up to 5x5, strides up to 2, and
+// True where the direct kernels run: float32 with AVX-512 or AVX2, kernels up to 5x5, strides up to 2, and
 // at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384 channel
 // 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on this machine.
 bool directConv(const ConvGeom& g) {
-  return isaAvx512() && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
+  return (isaAvx512() || isaAvx2()) && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
          g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
 }
 
@@ -580,9 +693,9 @@ void runDirect(const ConvGeom& g, int64_t srcFloats, const Build& image) {
 // building took about 9% of a 64-channel 8 x 8 input gradient, this about 5%); a store may run up
 // to 15 floats past its region into the next one, which is written after it (the caller leaves room
 // past the last).
-__attribute__((target("avx512f"))) void shiftedPlanes(const float* xc, int64_t H, int64_t W, int64_t ph, int64_t KW,
-                                                       int64_t dw, int64_t pw, int64_t chan, const uint16_t* rowMasks,
-                                                       float* d) {
+__attribute__((target("avx512f"))) void shiftedPlanesAvx512(const float* xc, int64_t H, int64_t W, int64_t ph,
+                                                             int64_t KW, int64_t dw, int64_t pw, int64_t chan,
+                                                             const uint16_t* rowMasks, float* d) {
   const int64_t HW = H * W, top = ph * W;
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t kw = 0; kw < KW; kw++, d += chan) {
@@ -595,12 +708,51 @@ __attribute__((target("avx512f"))) void shiftedPlanes(const float* xc, int64_t H
   }
 }
 
-// out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers.
-__attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
+// The same in AVX2: each 16-lane mask as two 8-lane halves (masked-off lanes are not read).
+__attribute__((target("avx2"))) void shiftedPlanesAvx2(const float* xc, int64_t H, int64_t W, int64_t ph, int64_t KW,
+                                                       int64_t dw, int64_t pw, int64_t chan, const uint16_t* rowMasks,
+                                                       float* d) {
+  const int64_t HW = H * W, top = ph * W;
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  for (int64_t kw = 0; kw < KW; kw++, d += chan) {
+    const float* from = xc + kw * dw - pw;
+    for (int64_t j = 0; j < top; j += 8) _mm256_storeu_ps(d + j, zero);
+    for (int64_t j = 0, v = 0; j < HW; j += VEC, v++) {
+      const int m = rowMasks[v * KW + kw];
+      for (int h = 0; h < 2; h++) {
+        const __m256i keep = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((m >> (8 * h)) & 0xff), bit), bit);
+        _mm256_storeu_ps(d + top + j + 8 * h, _mm256_maskload_ps(from + j + 8 * h, keep));
+      }
+    }
+    for (int64_t j = top + roundUp(HW, VEC); j < chan; j += 8) _mm256_storeu_ps(d + j, zero);
+  }
+}
+
+void shiftedPlanes(const float* xc, int64_t H, int64_t W, int64_t ph, int64_t KW, int64_t dw, int64_t pw,
+                   int64_t chan, const uint16_t* rowMasks, float* d) {
+  if (isaAvx512())
+    shiftedPlanesAvx512(xc, H, W, ph, KW, dw, pw, chan, rowMasks, d);
+  else
+    shiftedPlanesAvx2(xc, H, W, ph, KW, dw, pw, chan, rowMasks, d);
+}
+
+// out[i * ldo + j] = in[j * ldi + i] for i, j < 16: a 16 x 16 block transposed in registers
+// (AVX-512), or as four 8 x 8 blocks (AVX2).
+__attribute__((target("avx512f"))) void transpose16Avx512(const float* in, int64_t ldi, float* out, int64_t ldo) {
   __m512 r[16];
   for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + i * ldi);
   transpose16Regs(r);
   for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * ldo, r[i]);
+}
+
+void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
+  if (isaAvx512()) {
+    transpose16Avx512(in, ldi, out, ldo);
+    return;
+  }
+  for (int i = 0; i < 16; i += 8)
+    for (int j = 0; j < 16; j += 8) transposeBlock8(in + j * ldi + i, ldi, 8, 8, out + i * ldo + j, ldo, 8);
 }
 
 // ---------------------------------------------------------------- Winograd F(2 x 2, 3 x 3)
@@ -623,10 +775,11 @@ __attribute__((target("avx512f"))) void transpose16(const float* in, int64_t ldi
 
 // 3 x 3 "same" convolutions (stride, dilation and padding 1) of even-sized images of at most 256
 // positions, with input channels in 16s and output channels in 32s. (Larger images and 16 output
-// channels, ResNet-20's first stage, stay with sameTile: not measured.)
+// channels, ResNet-20's first stage, stay with sameTile: not measured.) AVX-512 only: its kernels
+// have no AVX2 form yet.
 bool winogradFits(int64_t H, int64_t W, int64_t HO, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh,
                   int64_t dw, int64_t Cg, int64_t Og) {
-  return KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
+  return isaAvx512() && KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
          H * W <= 256 && Cg % 16 == 0 && Og % 32 == 0;
 }
 
@@ -879,6 +1032,15 @@ void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_
       }
       masks[v * KW + kw] = m;
     }
+  // The same masks as floats (all bits set, or zero) for the AVX2 tiles.
+  std::vector<float> fmasks;
+  if (!isaAvx512() && !shifted) {
+    fmasks.resize(static_cast<size_t>(nv * KW * VEC));
+    const uint32_t ones = 0xffffffffu;
+    for (int64_t i = 0; i < nv * KW; i++)
+      for (int64_t l = 0; l < VEC; l++)
+        if (masks[i] >> l & 1) std::memcpy(&fmasks[i * VEC + l], &ones, sizeof ones);
+  }
   // For shiftedPlanes: the lanes of each image vector whose shifted column stays in the image.
   const int64_t HW = H * W, nvx = (HW + VEC - 1) / VEC;
   std::vector<uint16_t> rowMasks(static_cast<size_t>(nvx * KW));
@@ -927,6 +1089,7 @@ void sameConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_
                       out + (n * groups + gr) * Og * P, P, 0, 1};
       d.kwOf = kwOf.data();
       d.masks = masks.data();
+      d.fmasks = fmasks.empty() ? nullptr : fmasks.data();
       d.KW = KW;
       d.shifted = shifted;
       prods.push_back(d);
@@ -1089,13 +1252,51 @@ __attribute__((target("avx512f"))) void weightTile(const float* src, const float
     for (int v = 0; v < V; v++) _mm512_storeu_ps(out + i * V * VEC + v * VEC, acc[i][v]);
 }
 
+// weightTile in AVX2: R taps x 16 output channels (two vectors of 8): 12 sums for R = 6, two
+// gradient vectors and a broadcast source value in the 16 registers.
+template <int R>
+__attribute__((target("avx2,fma"))) void weightTileAvx2(const float* src, const float* gyT, int64_t ldo,
+                                                        const int64_t* koff, int64_t HO, int64_t WO, int64_t Wq,
+                                                        float* out, bool accumulate) {
+  __m256 acc[R][2];
+  #pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    acc[i][0] = accumulate ? _mm256_loadu_ps(out + i * VEC) : _mm256_setzero_ps();
+    acc[i][1] = accumulate ? _mm256_loadu_ps(out + i * VEC + 8) : _mm256_setzero_ps();
+  }
+  const float* base[R];
+  #pragma GCC unroll 8
+  for (int i = 0; i < R; i++) base[i] = src + koff[i];
+  const float* gq = gyT;
+  for (int64_t oh = 0; oh < HO; oh++) {
+    for (int64_t ow = 0; ow < WO; ow++) {
+      const int64_t p = oh * Wq + ow;
+      const __m256 g0 = _mm256_loadu_ps(gq), g1 = _mm256_loadu_ps(gq + 8);
+      gq += ldo;
+      #pragma GCC unroll 8
+      for (int i = 0; i < R; i++) {
+        const __m256 b = _mm256_broadcast_ss(base[i] + p);
+        acc[i][0] = _mm256_fmadd_ps(b, g0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(b, g1, acc[i][1]);
+      }
+    }
+  }
+  #pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    _mm256_storeu_ps(out + i * VEC, acc[i][0]);
+    _mm256_storeu_ps(out + i * VEC + 8, acc[i][1]);
+  }
+}
+
 void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, const ConvGeom& g) {
   const PhaseLayout L = forwardLayout(g);
   std::vector<int64_t> koff = forwardOffsets(g, L);
   const int64_t Og = g.O / g.groups, K = g.Cg * g.KH * g.KW, P = g.HO * g.WO;
   // V vectors of output channels per tile (up to 64 channels), R taps (accumulators R x V <= 24).
-  const int64_t V = std::min<int64_t>(4, (Og + VEC - 1) / VEC);
-  const int64_t R = V <= 2 ? 12 : V == 3 ? 8 : 6;
+  // With AVX2, 16 channels and 6 taps per tile (weightTileAvx2).
+  const bool avx512 = isaAvx512();
+  const int64_t V = avx512 ? std::min<int64_t>(4, (Og + VEC - 1) / VEC) : 1;
+  const int64_t R = !avx512 ? 6 : V <= 2 ? 12 : V == 3 ? 8 : 6;
   const int64_t ow16 = V * VEC, obs = (Og + ow16 - 1) / ow16, OgPad = obs * ow16, ldo = g.groups * OgPad;
   const int64_t kbs = (K + R - 1) / R;
   koff.resize(static_cast<size_t>(kbs * R), 0);
@@ -1146,7 +1347,9 @@ void conv2dBackwardWeightDirect(const float* x, const float* gy, float* gw, cons
     const float* gq = q + gr * OgPad + ob * ow16;
     const int64_t* ko = koff.data() + kb * R;
     float* out = sums + t * tileFloats;
-    if (V == 1)
+    if (!avx512)
+      weightTileAvx2<6>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
+    else if (V == 1)
       weightTile<1, 12>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);
     else if (V == 2)
       weightTile<2, 12>(src, gq, ldo, ko, g.HO, g.WO, L.Wq, out, !first);

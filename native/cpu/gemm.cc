@@ -836,14 +836,16 @@ void dotRow256(const DotJob<float>& j, int64_t r0, int64_t c0, int64_t c1) {
   constexpr int NR = MR >= 3 ? 3 : MR == 2 ? 5 : 7;
   int64_t c = c0;
   for (; c + NR <= c1; c += NR) dotTile256<MR, NR>(j, r0, c);
-  switch (c1 - c) {
-    case 1: dotTile256<MR, 1>(j, r0, c); break;
-    case 2: dotTile256<MR, 2>(j, r0, c); break;
-    case 3: dotTile256<MR, 3>(j, r0, c); break;
-    case 4: dotTile256<MR, 4>(j, r0, c); break;
-    case 5: dotTile256<MR, 5>(j, r0, c); break;
-    case 6: dotTile256<MR, 6>(j, r0, c); break;
-    default: break;
+  const int64_t rest = c1 - c;  // under NR: only narrower tiles are instantiated
+  if (rest == 1) dotTile256<MR, 1>(j, r0, c);
+  if (rest == 2) dotTile256<MR, 2>(j, r0, c);
+  if constexpr (NR > 3) {
+    if (rest == 3) dotTile256<MR, 3>(j, r0, c);
+    if (rest == 4) dotTile256<MR, 4>(j, r0, c);
+  }
+  if constexpr (NR > 5) {
+    if (rest == 5) dotTile256<MR, 5>(j, r0, c);
+    if (rest == 6) dotTile256<MR, 6>(j, r0, c);
   }
 }
 

@@ -52,30 +52,38 @@ __attribute__((target("avx2"))) inline void transposeBlock8(const float* in, int
                                                             float* out, int64_t ldo, int keep) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i load = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols), lane);
+  // Every loop unrolled, with the row and column counts as conditions inside, so the registers
+  // stay registers (an array indexed by a runtime count lives in memory).
   __m256 r[8];
+  #pragma GCC unroll 8
   for (int i = 0; i < 8; i++)
     r[i] = i >= rows ? _mm256_setzero_ps() : cols == 8 ? _mm256_loadu_ps(in + i * ldi) : _mm256_maskload_ps(in + i * ldi, load);
   __m256 t[8];
+  #pragma GCC unroll 4
   for (int i = 0; i < 8; i += 2) {  // interleave rows in pairs
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
   }
+  #pragma GCC unroll 2
   for (int i = 0; i < 8; i += 4) {  // then pairs of pairs, within each 128-bit lane
     r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
     r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
     r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
     r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
   }
+  #pragma GCC unroll 4
   for (int j = 0; j < 4; j++) {  // and the 128-bit halves across the two groups of four rows
     t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);
     t[4 + j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31);
   }
   // Whole rows stored plainly, shorter ones through a copy (a masked store is slow on AMD's cores).
-  if (keep == 8) {
-    for (int k = 0; k < cols; k++) _mm256_storeu_ps(out + k * ldo, t[k]);
-  } else {
-    alignas(32) float row[8];
-    for (int k = 0; k < cols; k++) {
+  #pragma GCC unroll 8
+  for (int k = 0; k < 8; k++) {
+    if (k >= cols) break;
+    if (keep == 8) {
+      _mm256_storeu_ps(out + k * ldo, t[k]);
+    } else {
+      alignas(32) float row[8];
       _mm256_store_ps(row, t[k]);
       for (int i = 0; i < keep; i++) out[k * ldo + i] = row[i];
     }
