@@ -3,8 +3,8 @@
  * C++), chosen once by CPUID. The kernel tests run in this process on the widest one the CPU has;
  * here they run again in a child process with MILESTONES_CPU_ISA=avx2, so a machine with AVX-512
  * also checks the AVX2 paths (the GEMM's 8-lane tiles and packing, the direct convolution tiles,
- * the small convolution, the optimizer loops) against the reference backend, and their results for
- * 1 and 3 threads.
+ * the small convolution, Philox draws and dropout, the optimizer loops) against the reference
+ * backend, and their results for 1 and 3 threads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ const HAVE_CPU = availableBackends().includes('cpu');
 const AVX2 = HAVE_CPU && /AVX-512F|AVX2/.test(describeBackend('cpu'));
 const SKIP = !HAVE_CPU ? 'the native cpu backend is not built (npm install builds it)' : !AVX2 ? 'this CPU has no AVX2' : false;
 
-const FILES = ['native-gemm', 'native-conv', 'native-conv-wide', 'optim-fused', 'dqn-model'].map((f) =>
+const FILES = ['native-gemm', 'native-conv', 'native-conv-wide', 'native-philox', 'optim-fused', 'dqn-model'].map((f) =>
   fileURLToPath(new URL(`./${f}.test.js`, import.meta.url)),
 );
 

@@ -38,7 +38,7 @@ test('native uniform draws equal the reference bit for bit (float32 and float64)
     }
 });
 
-test('native uniform draws are the same for 1 and 3 threads, with AVX-512 and portable code', { skip: SKIP }, () => {
+test('native uniform draws are the same for 1 and 3 threads, with AVX-512, AVX2 and portable code', { skip: SKIP }, () => {
   const code = `
     const { createHash } = await import('node:crypto');
     const { run } = await import(${JSON.stringify(DISPATCH)});
@@ -49,7 +49,7 @@ test('native uniform draws are the same for 1 and 3 threads, with AVX-512 and po
     console.log(h.digest('hex'));
   `;
   const digests = new Set<string>();
-  for (const isa of ['', 'portable'])
+  for (const isa of ['', 'avx2', 'portable'])
     for (const threads of ['1', '3']) {
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
         env: { ...process.env, MILESTONES_NUM_THREADS: threads, MILESTONES_CPU_ISA: isa },

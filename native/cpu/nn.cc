@@ -335,6 +335,73 @@ __attribute__((target("avx512f"))) inline void philoxFloats512(uint32_t key0, ui
   }
 }
 
+// The same in AVX2: 4 blocks per vector (one per 64-bit lane), V = 8 vectors interleaved, so a
+// call makes 32 blocks (128 floats) as philoxFloats512<4> does.
+template <int V>
+__attribute__((target("avx2"))) inline void philoxFloats256(uint32_t key0, uint32_t key1, uint64_t first, float* o) {
+  const __m256i m0 = _mm256_set1_epi64x(0xd2511f53u), m1 = _mm256_set1_epi64x(0xcd9e8d57u);
+  __m256i c0[V], c1[V], c2[V], c3[V];
+  #pragma GCC unroll 8
+  for (int v = 0; v < V; v++) {
+    const __m256i ctr = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<int64_t>(first + 4 * v)),
+                                         _mm256_set_epi64x(3, 2, 1, 0));
+    c0[v] = ctr;
+    c1[v] = _mm256_srli_epi64(ctr, 32);
+    c2[v] = c3[v] = _mm256_setzero_si256();
+  }
+  uint32_t k0 = key0, k1 = key1;
+  for (int round = 0; round < 10; round++) {
+    const __m256i kk0 = _mm256_set1_epi64x(k0), kk1 = _mm256_set1_epi64x(k1);
+    #pragma GCC unroll 8
+    for (int v = 0; v < V; v++) {
+      const __m256i p0 = _mm256_mul_epu32(c0[v], m0), p1 = _mm256_mul_epu32(c2[v], m1);
+      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[v]), kk0);
+      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[v]), kk1);
+      c1[v] = p1;
+      c3[v] = p0;
+      c0[v] = n0;
+      c2[v] = n2;
+    }
+    k0 += 0x9e3779b9u;
+    k1 += 0xbb67ae85u;
+  }
+  // Low halves in draw order: (c0, c1) and (c2, c3) pairs per block, then blocks 0, 1 | 2, 3.
+  const __m256 scale = _mm256_set1_ps(1.0f / 16777216.0f);
+  #pragma GCC unroll 8
+  for (int v = 0; v < V; v++) {
+    const __m256i a = _mm256_blend_epi32(c0[v], _mm256_slli_epi64(c1[v], 32), 0xAA);  // c0[j], c1[j]
+    const __m256i b = _mm256_blend_epi32(c2[v], _mm256_slli_epi64(c3[v], 32), 0xAA);  // c2[j], c3[j]
+    const __m256i lo = _mm256_unpacklo_epi64(a, b), hi = _mm256_unpackhi_epi64(a, b);  // blocks 0, 2 | 1, 3
+    const __m256i w[2] = {_mm256_permute2x128_si256(lo, hi, 0x20), _mm256_permute2x128_si256(lo, hi, 0x31)};
+    for (int h = 0; h < 2; h++)
+      _mm256_storeu_ps(o + 16 * v + 8 * h, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(w[h], 8)), scale));
+  }
+}
+
+// dropoutApply512 and dropoutScale512 in AVX2 (n a multiple of 8): every lane divided, the dropped
+// ones then zeroed (the same bits in the kept lanes, +0 in the others).
+__attribute__((target("avx2"))) void dropoutApply256(const float* u, const float* x, float* y, uint8_t* keep,
+                                                     int64_t n, float thr, float scale) {
+  const __m256 t = _mm256_set1_ps(thr), s = _mm256_set1_ps(scale);
+  for (int64_t j = 0; j < n; j += 8) {
+    const __m256 m = _mm256_cmp_ps(_mm256_loadu_ps(u + j), t, _CMP_GE_OQ);
+    _mm256_storeu_ps(y + j, _mm256_and_ps(m, _mm256_div_ps(_mm256_loadu_ps(x + j), s)));
+    const int bits = _mm256_movemask_ps(m);
+    for (int l = 0; l < 8; l++) keep[j + l] = static_cast<uint8_t>(bits >> l & 1);
+  }
+}
+
+__attribute__((target("avx2"))) int64_t dropoutScale256(const float* g, const uint8_t* keep, float* out, int64_t n,
+                                                        float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  for (int64_t j = 0; j < n; j += 8) {
+    const __m256i k = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(keep + j)));
+    const __m256 m = _mm256_castsi256_ps(_mm256_cmpgt_epi32(k, _mm256_setzero_si256()));
+    _mm256_storeu_ps(out + j, _mm256_and_ps(m, _mm256_div_ps(_mm256_loadu_ps(g + j), s)));
+  }
+  return n;
+}
+
 // keep = u >= thr, y = keep ? x / scale : 0 over n floats, n a multiple of 16: the division only
 // in the kept lanes (a masked vdivps), the mask written out as bytes. (Masked forms with every lane
 // kept where GCC 12 warns about the unmasked ones' undefined source.)
@@ -422,7 +489,7 @@ void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t k
     const float* X = static_cast<const float*>(x);
     float* Y = static_cast<float*>(y);
     const float thr = static_cast<float>(p), scale = static_cast<float>(1 - p);
-    const bool vec = isaAvx512();
+    const bool vec = isaAvx512(), vec256 = isaAvx2();
     parallelFor((n + 3) / 4, 4096, [&](int64_t b, int64_t e) {
       alignas(64) float u[128];
       int64_t blk = b;
@@ -430,6 +497,11 @@ void dropout(DT dt, const void* x, void* y, uint8_t* keep, int64_t n, uint32_t k
         for (; blk + 32 <= e && (blk + 32) * 4 <= n; blk += 32) {
           philoxFloats512<4>(key0, key1, base + static_cast<uint64_t>(blk), u);
           dropoutApply512(u, X + blk * 4, Y + blk * 4, keep + blk * 4, 128, thr, scale);
+        }
+      if (vec256)
+        for (; blk + 32 <= e && (blk + 32) * 4 <= n; blk += 32) {
+          philoxFloats256<8>(key0, key1, base + static_cast<uint64_t>(blk), u);
+          dropoutApply256(u, X + blk * 4, Y + blk * 4, keep + blk * 4, 128, thr, scale);
         }
       uint32_t w[4];
       for (; blk < e; blk++) {
@@ -468,10 +540,11 @@ void dropoutBackward(DT dt, const void* g, const uint8_t* keep, void* out, int64
     const float* G = static_cast<const float*>(g);
     float* O = static_cast<float*>(out);
     const float scale = static_cast<float>(1 - p);
-    const bool vec = isaAvx512();
+    const bool vec = isaAvx512(), vec256 = isaAvx2();
     parallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
       int64_t i = b;
       if (vec) i = b + dropoutScale512(G + b, keep + b, O + b, (e - b) / 16 * 16, scale);
+      if (vec256) i = b + dropoutScale256(G + b, keep + b, O + b, (e - b) / 8 * 8, scale);
       for (; i < e; i++) O[i] = keep[i] ? G[i] / scale : 0.0f;
     });
     return;
@@ -490,13 +563,16 @@ void philoxUniform(DT dt, void* out, int64_t n, uint32_t key0, uint32_t key1, do
   const bool f64 = dt == DT::f64;
   const int64_t words = f64 ? 2 * n : n;
   const int64_t blocks = (words + 3) / 4;
-  const bool vec = !f64 && isaAvx512();
+  const bool vec = !f64 && isaAvx512(), vec256 = !f64 && isaAvx2();
   parallelFor(blocks, 4096, [&](int64_t b, int64_t e) {
     uint32_t w[4];
     int64_t blk = b;
     if (vec)  // whole groups of 32 blocks whose 128 floats all lie inside the output
       for (; blk + 32 <= e && (blk + 32) * 4 <= n; blk += 32)
         philoxFloats512<4>(key0, key1, base + static_cast<uint64_t>(blk), static_cast<float*>(out) + blk * 4);
+    if (vec256)
+      for (; blk + 32 <= e && (blk + 32) * 4 <= n; blk += 32)
+        philoxFloats256<8>(key0, key1, base + static_cast<uint64_t>(blk), static_cast<float*>(out) + blk * 4);
     for (; blk < e; blk++) {
       philoxBlock(key0, key1, base + blk, w);
       if (f64) {
