@@ -775,11 +775,10 @@ void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
 
 // 3 x 3 "same" convolutions (stride, dilation and padding 1) of even-sized images of at most 256
 // positions, with input channels in 16s and output channels in 32s. (Larger images and 16 output
-// channels, ResNet-20's first stage, stay with sameTile: not measured.) AVX-512 only: its kernels
-// have no AVX2 form yet.
+// channels, ResNet-20's first stage, stay with sameTile: not measured.)
 bool winogradFits(int64_t H, int64_t W, int64_t HO, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh,
                   int64_t dw, int64_t Cg, int64_t Og) {
-  return isaAvx512() && KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
+  return (isaAvx512() || isaAvx2()) && KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
          H * W <= 256 && Cg % 16 == 0 && Og % 32 == 0;
 }
 
@@ -822,8 +821,8 @@ void winogradProducts(int64_t r, int64_t C, const float* v, int64_t ldv, const f
 // The input transform of an H x W image: x [H + 2, W + 2, C] (padded, channels-last) to
 // v[xi * ld + t * C + c] = (B^T d B)[xi] for the 4 x 4 block d at (2 ty, 2 tx), block
 // t = ty * W / 2 + tx, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-__attribute__((target("avx512f"))) void winogradInput(const float* x, int64_t H, int64_t W, int64_t C, int64_t ld,
-                                                       float* v) {
+__attribute__((target("avx512f"))) void winogradInput512(const float* x, int64_t H, int64_t W, int64_t C,
+                                                          int64_t ld, float* v) {
   const int64_t Wp = W + 2;
   for (int64_t t = 0; t < H * W / 4; t++) {
     const int64_t ty = t / (W / 2), tx = t % (W / 2);
@@ -852,8 +851,8 @@ __attribute__((target("avx512f"))) void winogradInput(const float* x, int64_t H,
 
 // The output transform: m[xi * ld + t * O + o] to y[position * O + o] (positions oh * W + ow),
 // A^T m A with A^T = [1 1 1 0; 0 1 -1 -1].
-__attribute__((target("avx512f"))) void winogradOutput(const float* m, int64_t H, int64_t W, int64_t O, int64_t ld,
-                                                        float* y) {
+__attribute__((target("avx512f"))) void winogradOutput512(const float* m, int64_t H, int64_t W, int64_t O,
+                                                           int64_t ld, float* y) {
   for (int64_t t = 0; t < H * W / 4; t++) {
     const int64_t ty = t / (W / 2), tx = t % (W / 2);
     for (int64_t o = 0; o < O; o += VEC) {
@@ -876,8 +875,8 @@ __attribute__((target("avx512f"))) void winogradOutput(const float* m, int64_t H
 
 // The image xn [C, H, W] channels-last inside the zero border of x [H + 2, W + 2, C]: 16 x 16 blocks
 // (channels x positions) transposed, then each position's 16 channels stored in place.
-__attribute__((target("avx512f"))) void winogradChannelsLast(const float* xn, int64_t C, int64_t H, int64_t W,
-                                                              float* x) {
+__attribute__((target("avx512f"))) void winogradChannelsLast512(const float* xn, int64_t C, int64_t H, int64_t W,
+                                                                 float* x) {
   const int64_t P = H * W, Wp = W + 2;
   alignas(64) float blk[VEC * VEC];
   for (int64_t c = 0; c < C; c += VEC) {
@@ -886,6 +885,138 @@ __attribute__((target("avx512f"))) void winogradChannelsLast(const float* xn, in
       transpose16(xn + c * P + p, P, blk, VEC);
       for (int64_t q = 0; q < VEC; q++) {
         _mm512_storeu_ps(x + ((oh + 1) * Wp + ow + 1) * C + c, _mm512_load_ps(blk + q * VEC));
+        if (++ow == W) {
+          ow = 0;
+          oh++;
+        }
+      }
+    }
+    for (; p < P; p++)
+      for (int64_t i = 0; i < VEC; i++) x[((p / W + 1) * Wp + p % W + 1) * C + c + i] = xn[(c + i) * P + p];
+  }
+}
+
+// ---- The same in AVX2 (8 lanes): the transforms 8 channels at a time (the same additions, so the
+// same bits), the products on 16 output channels (two vectors) x 6 blocks, each half of
+// winogradConv's 32-channel slices of u in turn.
+
+template <int R>
+__attribute__((target("avx2,fma"))) void winogradProduct256(int64_t C, const float* v, int64_t ldv, const float* u,
+                                                            int64_t ldu, float* out, int64_t ldo) {
+  __m256 acc[R][2];
+  #pragma GCC unroll 8
+  for (int j = 0; j < R; j++) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+  for (int64_t c = 0; c < C; c++, u += ldu) {
+    const __m256 w0 = _mm256_loadu_ps(u), w1 = _mm256_loadu_ps(u + 8);
+    #pragma GCC unroll 8
+    for (int j = 0; j < R; j++) {
+      const __m256 b = _mm256_broadcast_ss(v + j * ldv + c);
+      acc[j][0] = _mm256_fmadd_ps(b, w0, acc[j][0]);
+      acc[j][1] = _mm256_fmadd_ps(b, w1, acc[j][1]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int j = 0; j < R; j++) {
+    _mm256_storeu_ps(out + j * ldo, acc[j][0]);
+    _mm256_storeu_ps(out + j * ldo + 8, acc[j][1]);
+  }
+}
+
+template <int R>
+void winogradProducts256(int64_t r, int64_t C, const float* v, int64_t ldv, const float* u, int64_t ldu, float* out,
+                         int64_t ldo) {
+  if constexpr (R > 1) {
+    if (r < R) {
+      winogradProducts256<R - 1>(r, C, v, ldv, u, ldu, out, ldo);
+      return;
+    }
+  }
+  winogradProduct256<R>(C, v, ldv, u, ldu, out, ldo);
+}
+
+__attribute__((target("avx2"))) void winogradInput256(const float* x, int64_t H, int64_t W, int64_t C, int64_t ld,
+                                                      float* v) {
+  const int64_t Wp = W + 2;
+  for (int64_t t = 0; t < H * W / 4; t++) {
+    const int64_t ty = t / (W / 2), tx = t % (W / 2);
+    const float* d = x + (2 * ty * Wp + 2 * tx) * C;
+    for (int64_t c = 0; c < C; c += 8) {
+      __m256 r[4][4];
+      #pragma GCC unroll 4
+      for (int i = 0; i < 4; i++) {
+        const float* row = d + i * Wp * C + c;
+        const __m256 a0 = _mm256_loadu_ps(row), a1 = _mm256_loadu_ps(row + C), a2 = _mm256_loadu_ps(row + 2 * C),
+                     a3 = _mm256_loadu_ps(row + 3 * C);
+        r[i][0] = _mm256_sub_ps(a0, a2);
+        r[i][1] = _mm256_add_ps(a1, a2);
+        r[i][2] = _mm256_sub_ps(a2, a1);
+        r[i][3] = _mm256_sub_ps(a1, a3);
+      }
+      #pragma GCC unroll 4
+      for (int j = 0; j < 4; j++) {
+        float* o = v + j * ld + t * C + c;
+        _mm256_storeu_ps(o, _mm256_sub_ps(r[0][j], r[2][j]));
+        _mm256_storeu_ps(o + 4 * ld, _mm256_add_ps(r[1][j], r[2][j]));
+        _mm256_storeu_ps(o + 8 * ld, _mm256_sub_ps(r[2][j], r[1][j]));
+        _mm256_storeu_ps(o + 12 * ld, _mm256_sub_ps(r[1][j], r[3][j]));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2"))) void winogradOutput256(const float* m, int64_t H, int64_t W, int64_t O, int64_t ld,
+                                                       float* y) {
+  for (int64_t t = 0; t < H * W / 4; t++) {
+    const int64_t ty = t / (W / 2), tx = t % (W / 2);
+    for (int64_t o = 0; o < O; o += 8) {
+      __m256 u[2][4];
+      #pragma GCC unroll 4
+      for (int j = 0; j < 4; j++) {
+        const float* s = m + j * ld + t * O + o;
+        const __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + 4 * ld), a2 = _mm256_loadu_ps(s + 8 * ld),
+                     a3 = _mm256_loadu_ps(s + 12 * ld);
+        u[0][j] = _mm256_add_ps(_mm256_add_ps(a0, a1), a2);
+        u[1][j] = _mm256_sub_ps(_mm256_sub_ps(a1, a2), a3);
+      }
+      #pragma GCC unroll 2
+      for (int i = 0; i < 2; i++) {
+        float* row = y + ((2 * ty + i) * W + 2 * tx) * O + o;
+        _mm256_storeu_ps(row, _mm256_add_ps(_mm256_add_ps(u[i][0], u[i][1]), u[i][2]));
+        _mm256_storeu_ps(row + O, _mm256_sub_ps(_mm256_sub_ps(u[i][1], u[i][2]), u[i][3]));
+      }
+    }
+  }
+}
+
+void winogradInput(const float* x, int64_t H, int64_t W, int64_t C, int64_t ld, float* v) {
+  if (isaAvx512())
+    winogradInput512(x, H, W, C, ld, v);
+  else
+    winogradInput256(x, H, W, C, ld, v);
+}
+
+void winogradOutput(const float* m, int64_t H, int64_t W, int64_t O, int64_t ld, float* y) {
+  if (isaAvx512())
+    winogradOutput512(m, H, W, O, ld, y);
+  else
+    winogradOutput256(m, H, W, O, ld, y);
+}
+
+// winogradChannelsLast512 without AVX-512: the 16 x 16 transposes as four 8 x 8 ones, each
+// position's 16 channels copied.
+void winogradChannelsLast(const float* xn, int64_t C, int64_t H, int64_t W, float* x) {
+  if (isaAvx512()) {
+    winogradChannelsLast512(xn, C, H, W, x);
+    return;
+  }
+  const int64_t P = H * W, Wp = W + 2;
+  alignas(64) float blk[VEC * VEC];
+  for (int64_t c = 0; c < C; c += VEC) {
+    int64_t p = 0, oh = 0, ow = 0;
+    for (; p + VEC <= P; p += VEC) {
+      transpose16(xn + c * P + p, P, blk, VEC);
+      for (int64_t q = 0; q < VEC; q++) {
+        std::memcpy(x + ((oh + 1) * Wp + ow + 1) * C + c, blk + q * VEC, sizeof(float) * VEC);
         if (++ow == W) {
           ow = 0;
           oh++;
@@ -908,7 +1039,9 @@ float* alignedFloats(Buf<float>& b, int64_t n) {
 template <class Weight>
 void winogradConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, int64_t W, int64_t groups, int64_t Cg,
                   int64_t Og, const Weight& weight, float* out) {
-  const int64_t V = Og % 64 == 0 ? 4 : 2, R = V == 4 ? 6 : 12, OB = V * VEC;  // winogradProduct's tile
+  // winogradProduct's tile; with AVX2, slices of 32 output channels (winogradProduct256 takes 16).
+  const bool avx512 = isaAvx512();
+  const int64_t V = avx512 && Og % 64 == 0 ? 4 : 2, R = V == 4 ? 6 : 12, OB = V * VEC;
   const int64_t obs = Og / OB, Hp = H + 2, Wp = W + 2, P = H * W, tiles = P / 4;
   // u[(gr * 16 + xi) * xiStep + (ob * Cg + c) * OB + i] = (G g G^T)[xi] for g the 3 x 3 kernel from
   // input channel c to output channel ob * OB + i, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -965,7 +1098,12 @@ void winogradConv(const ConvGeom& g, const float* in, int64_t Cin, int64_t H, in
             const float* vt = v + xi * vld + t0 * Cin + gr * Cg;
             const float* ut = u + (gr * 16 + xi) * xiStep + ob * Cg * OB;
             float* mt = m + xi * mld + t0 * Og + ob * OB;
-            if (V == 4)
+            if (!avx512)
+              for (int64_t h = 0; h < OB; h += VEC)
+                for (int64_t b = 0; b < r; b += 6)
+                  winogradProducts256<6>(std::min<int64_t>(6, r - b), Cg, vt + b * Cin, Cin, ut + h, OB,
+                                         mt + b * Og + h, Og);
+            else if (V == 4)
               winogradProducts<4, 6>(r, Cg, vt, Cin, ut, mt, Og);
             else
               winogradProducts<2, 12>(r, Cg, vt, Cin, ut, mt, Og);
