@@ -18,10 +18,10 @@ bool isaAvx512();
 bool isaAvx2();
 
 // When `parallel` is false the call runs on the calling thread only (for use inside pool tasks).
-// Small products (up to about 4M multiply-adds with AVX-512 float32, or matrix-vector ones) read
-// A and B in place with no packing; larger ones are packed (gemm.cc says which path a shape
-// takes). The path, and the summation order of every element, depend only on M, N, K and the
-// strides, so the result is the same for any number of threads.
+// Small products (up to about 4M multiply-adds with AVX-512 float32, x w^T up to 4M with AVX2,
+// or matrix-vector ones) read A and B in place with no packing; larger ones are packed (gemm.cc
+// says which path a shape takes). The path, and the summation order of every element, depend only
+// on M, N, K and the strides, so the result is the same for any number of threads.
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const T* A, int64_t rsa, int64_t csa, const T* B, int64_t rsb,
           int64_t csb, T* C, int64_t ldc, bool accumulate, bool parallel);
