@@ -416,9 +416,10 @@ Form chooseForm(int64_t M, int64_t N, int64_t K, int64_t rsa, int64_t csa, int64
   const int64_t work = M * N * K;
   const bool small = work <= (fast512<T>() ? kDirectWork : kDirectWorkPortable) || M == 1 || N == 1;
   const bool dot = csa == 1 && rsb == 1;
-  // With AVX2 only, the dot form also takes mid-sized x w^T (the DQN's batch-32 forward: 1.3-1.5x
-  // the packed kernel, one thread, AMD EPYC); the 8-lane rows tile measured no faster than packing
-  // there (0.8-1.05x), so other mid-sized shapes stay packed.
+  // With AVX2 only, the dot form also takes mid-sized x w^T (the DQN's batch-32 forward through
+  // F.linear: 45-65 GFLOP/s against the packed kernel's 31-34 on one thread, AMD EPYC); the 8-lane
+  // rows tile measured no faster than packing there (0.8-1.05x), so other mid-sized shapes stay
+  // packed.
   const bool midDot = fast256<T>() && dot && csb != 1 && K >= 4 * M && work <= kDirectWork;
   if (!small && !midDot) return Form::packed;
   if (csb == 1 && (N >= 16 || !dot)) return Form::rows;
