@@ -174,10 +174,11 @@ double macs(const ConvGeom& g) { return double(g.N) * g.O * g.HO * g.WO * g.C * 
 
 bool smallConv(const ConvGeom& g) {
   // Narrow outputs only: on wider ones (ResNet's first layer, 32 x 32) conv.cc's kernels, which
-  // never unfold the image, are about twice as fast. Without AVX-512 (conv.cc's direct kernels
-  // need it) the AVX2 tiles take the narrow shapes too.
+  // never unfold the image, are about twice as fast. With AVX2 (no AVX-512) the 8-lane tiles take
+  // the same shapes.
   const int64_t K = g.C * g.KH * g.KW;
-  return (isaAvx512() || isaAvx2()) && g.groups == 1 && K <= 64 && g.sw == 1 && g.WO <= 8 && g.N > 0 && g.O > 0 && g.HO > 0 && g.WO > 0;
+  return (isaAvx512() || isaAvx2()) && g.groups == 1 && K <= 64 && g.sw == 1 && g.WO <= 8 && g.N > 0 &&
+         g.O > 0 && g.HO > 0 && g.WO > 0;
 }
 
 void smallConvForward(const float* x, const float* w, const float* bias, float* y, const ConvGeom& g) {

@@ -603,12 +603,12 @@ void packRows(int64_t M, int64_t K, const F& at, float* out) {
       }
 }
 
-// True where the direct kernels run: float32 with AVX-512 or AVX2, kernels up to 5x5, strides up to 2, and
-// at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384 channel
-// 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on this machine.
+// True where the direct kernels run: float32 with AVX-512 or AVX2, kernels up to 5x5, strides up
+// to 2, and at most 1600 products per output (64 channels x 5 x 5). Past that (AlexNet's 192-384
+// channel 3x3 layers) the packed GEMM's reuse of its blocks wins, as measured on the Xeon (AVX-512).
 bool directConv(const ConvGeom& g) {
-  return (isaAvx512() || isaAvx2()) && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 && g.WO > 0 &&
-         g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
+  return (isaAvx512() || isaAvx2()) && g.KH <= 5 && g.KW <= 5 && g.sh <= 2 && g.sw <= 2 && g.N > 0 && g.HO > 0 &&
+         g.WO > 0 && g.Cg * g.KH * g.KW <= 1600 && !pointwise(g);
 }
 
 // Floating-point operations of the forward pass (below 4e6 a convolution runs on the calling thread).
@@ -778,8 +778,8 @@ void transpose16(const float* in, int64_t ldi, float* out, int64_t ldo) {
 // channels, ResNet-20's first stage, stay with sameTile: not measured.)
 bool winogradFits(int64_t H, int64_t W, int64_t HO, int64_t KH, int64_t KW, int64_t ph, int64_t pw, int64_t dh,
                   int64_t dw, int64_t Cg, int64_t Og) {
-  return (isaAvx512() || isaAvx2()) && KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H && H % 2 == 0 && W % 2 == 0 &&
-         H * W <= 256 && Cg % 16 == 0 && Og % 32 == 0;
+  return (isaAvx512() || isaAvx2()) && KH == 3 && KW == 3 && ph == 1 && pw == 1 && dh == 1 && dw == 1 && HO == H &&
+         H % 2 == 0 && W % 2 == 0 && H * W <= 256 && Cg % 16 == 0 && Og % 32 == 0;
 }
 
 // One transformed position's product for R blocks and 16 V output channels, vectorised over output
