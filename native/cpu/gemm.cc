@@ -238,6 +238,16 @@ void packB(const T* B, int64_t rsb, int64_t csb, int64_t k0, int64_t kc, int64_t
       }
     }
     if (csb == 1) {
+      // Whole panels as copies of a size known here (16 or 32 floats: inlined moves); the loop
+      // below became a call to memmove per row of 64 bytes.
+      if (std::is_same<T, float>::value && nr == NR && (NR == 16 || NR == 32)) {
+        const T* src = B + k0 * rsb + j0 + jp;
+        if (NR == 16)
+          for (int64_t k = 0; k < kc; k++) std::memcpy(o + k * 16, src + k * rsb, 16 * sizeof(T));
+        else
+          for (int64_t k = 0; k < kc; k++) std::memcpy(o + k * 32, src + k * rsb, 32 * sizeof(T));
+        continue;
+      }
       for (int64_t k = 0; k < kc; k++) {
         const T* src = B + (k0 + k) * rsb + j0 + jp;
         T* dst = o + k * NR;

@@ -82,6 +82,9 @@ __attribute__((target("avx2"))) inline void transposeBlock8(const float* in, int
     if (k >= cols) break;
     if (keep == 8) {
       _mm256_storeu_ps(out + k * ldo, t[k]);
+    } else if (keep == 6) {  // the GEMM's 6-row panels: 4 + 2 floats
+      _mm_storeu_ps(out + k * ldo, _mm256_castps256_ps128(t[k]));
+      _mm_storel_pi(reinterpret_cast<__m64*>(out + k * ldo + 4), _mm256_extractf128_ps(t[k], 1));
     } else {
       alignas(32) float row[8];
       _mm256_store_ps(row, t[k]);
