@@ -29,6 +29,9 @@ const arg = (name, dflt) => {
 const flag = (name) => process.argv.includes(`--${name}`);
 const RUNS = Number(arg('runs', 5));
 const WARMUP = Number(arg('warmup', 2));
+// Warm-up also lasts at least this long per framework and workload: V8 optimises our dispatch code
+// only after many calls, and two 50 ms rounds left sgemm 128 at 2-3x its steady time.
+const WARMUP_S = Number(arg('warmup-s', 1));
 const ONLY = arg('only', '');
 const MIN_SAMPLE_S = 0.05; // small workloads repeat inside one sample until it lasts this long
 // A framework whose single call takes longer than this (TensorFlow.js's cpu backend on the conv
@@ -165,7 +168,14 @@ async function main() {
         reps[name] = Math.max(1, Math.ceil(MIN_SAMPLE_S / t));
         runs[name] = t > SLOW_S ? Math.min(SLOW_RUNS, RUNS) : RUNS;
         if (t > SLOW_S) continue;
-        for (let i = 1; i < WARMUP; i++) t = await run(reps[name]);
+        const w0 = performance.now();
+        for (let i = 1; i < WARMUP || performance.now() - w0 < WARMUP_S * 1000; i++) {
+          t = await run(reps[name]);
+          // From the warm time: the first call (compiling, first allocations) can be many times
+          // slower, and repetitions set from it alone left fast workloads' samples far under
+          // MIN_SAMPLE_S (sgemm 128: 10 calls, under 1 ms), timing mostly waking the threads.
+          reps[name] = Math.max(1, Math.ceil(MIN_SAMPLE_S / t));
+        }
       } catch (e) {
         failed[name] = e.message.split('\n')[0];
         delete runners[name];
@@ -234,7 +244,7 @@ const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('
 const md = `# Benchmarks
 
 Written by \`npm run bench\` (bench/bench.mjs) on ${new Date().toISOString().slice(0, 10)}${CPU_TIME ? ', with --cpu-time (one thread each, process CPU time)' : ''}. Medians of ${RUNS} interleaved
-rounds after ${WARMUP} warm-up rounds; one sample repeats a workload until it lasts at least ${MIN_SAMPLE_S * 1e3} ms.
+rounds after ${WARMUP} warm-up rounds (and at least ${WARMUP_S} s of warm-up per framework and workload); one sample repeats a workload until it lasts at least ${MIN_SAMPLE_S * 1e3} ms.
 **Speed ratio** = the other framework's median time / milestones' median time, so above 1× means milestones is
 faster. Load average at the end of the run: ${load}.
 
